@@ -1,0 +1,168 @@
+import path from 'node:path';
+
+/**
+ * Ferry's configuration, read once from the environment and validated as a whole:
+ * every bad value is named in one error, so an operator fixes them all in one go.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Base URL Ferry puts in redirects, `iss` and metadata. No trailing slash. */
+  publicUrl: string;
+  database: DatabaseConfig;
+  logLevel: LogLevel;
+  /** Serve the sandbox banks (on by default; turn off in production). */
+  sandbox: boolean;
+  /** Create the demo app on first start with an empty database. */
+  demo: boolean;
+  /** Value for Fastify's `trustProxy`: false, true, a hop count or a list of addresses. */
+  trustProxy: boolean | number | string;
+  /** How long a one-time consent's data may live after the flow finishes, in seconds (at most 24 h). */
+  oneTimeRetentionSeconds: number;
+  /** Links shown on the consent page; Ferry serves its own by default. */
+  termsUrl: string | null;
+  privacyUrl: string | null;
+}
+
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; file: string }
+  | { dialect: 'postgres'; url: string; poolSize: number };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_DB_FILE = path.join('data', 'ferry.sqlite');
+export const MAX_ONE_TIME_RETENTION_SECONDS = 24 * 60 * 60;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the environment into a {@link Config}; throws one {@link ConfigError} naming every bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const port = read.integer('PORT', DEFAULT_PORT, 0, 65535);
+  const host = read.string('HOST', 'localhost');
+  const publicUrl = read.url('PUBLIC_URL', `http://localhost:${port}`);
+  const databaseUrl = read.optional('DATABASE_URL');
+  let database: DatabaseConfig;
+  if (databaseUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use SQLite)');
+    }
+    database = { dialect: 'postgres', url: databaseUrl, poolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 1000) };
+  } else {
+    database = { dialect: 'sqlite', file: read.string('FERRY_DB_FILE', DEFAULT_DB_FILE) };
+  }
+  const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const sandbox = read.boolean('FERRY_SANDBOX', true);
+  const demo = read.boolean('FERRY_DEMO', true);
+  const trustProxy = read.trustProxy('FERRY_TRUST_PROXY');
+  const retentionHours = read.number('FERRY_ONE_TIME_RETENTION_HOURS', 24, 0, 24);
+  const termsUrl = read.optionalUrl('FERRY_TERMS_URL');
+  const privacyUrl = read.optionalUrl('FERRY_PRIVACY_URL');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    database,
+    logLevel,
+    sandbox,
+    demo,
+    trustProxy,
+    oneTimeRetentionSeconds: Math.min(MAX_ONE_TIME_RETENTION_SECONDS, Math.round(retentionHours * 3600)),
+    termsUrl,
+    privacyUrl,
+  };
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  optional(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return Number(raw);
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false (got ${JSON.stringify(raw)})`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${values.join(', ')} (got ${JSON.stringify(raw)})`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string): string {
+    return this.optionalUrl(name) ?? fallback;
+  }
+
+  optionalUrl(name: string): string | null {
+    const raw = this.optional(name);
+    if (raw === undefined) return null;
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      if (url.search || url.hash) throw new Error('query');
+      return raw;
+    } catch {
+      this.problems.push(`${name} must be an absolute http(s) URL without query or fragment (got ${JSON.stringify(raw)})`);
+      return null;
+    }
+  }
+
+  trustProxy(name: string): boolean | number | string {
+    const raw = this.optional(name);
+    if (raw === undefined) return false;
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    return raw;
+  }
+}

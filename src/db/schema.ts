@@ -1,0 +1,129 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * The one `Database` interface every query is typed by. Times are integer milliseconds since the
+ * epoch (UTC); booleans are 0/1 so the same columns work on SQLite and PostgreSQL.
+ */
+export interface Database {
+  apps: AppsTable;
+  app_redirect_uris: AppRedirectUrisTable;
+  signing_keys: SigningKeysTable;
+  flow_sessions: FlowSessionsTable;
+  consents: ConsentsTable;
+  authorization_codes: AuthorizationCodesTable;
+  grants: GrantsTable;
+  refresh_tokens: RefreshTokensTable;
+}
+
+export interface AppsTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  /** The previous secret's hash, accepted until `previous_secret_expires_at` (secret rotation grace). */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  logo_url: string | null;
+  brand_color: string | null;
+  is_demo: number;
+  created_at: number;
+}
+export type AppRow = Selectable<AppsTable>;
+
+export interface AppRedirectUrisTable {
+  app_id: string;
+  uri: string;
+  created_at: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  /** base64url key material (HMAC secret). */
+  secret: string;
+  created_at: number;
+  /** Set when a newer key takes over signing; the key still verifies until tokens it signed expire. */
+  retired_at: number | null;
+}
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+
+export interface FlowSessionsTable {
+  /** SHA-256 of the flow handle in the hosted-flow URL. */
+  id: string;
+  app_id: string;
+  redirect_uri: string;
+  state: string | null;
+  scopes: string;
+  /** JSON of the other connect parameters (culture, providerId, select_all_accounts, …). */
+  params: string;
+  code_challenge: string | null;
+  /** SHA-256 of the browser's session cookie, bound on first use of the handle. */
+  browser_hash: string | null;
+  step: string;
+  /** JSON scratch space of the hosted flow (chosen bank, login state, accounts). */
+  data: string;
+  consent_id: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+export type FlowSessionRow = Selectable<FlowSessionsTable>;
+
+export interface ConsentsTable {
+  id: string;
+  app_id: string;
+  user_id: string;
+  scopes: string;
+  one_time: number;
+  provider_id: string | null;
+  status: string;
+  group_id: string | null;
+  group_name: string | null;
+  created_at: number;
+  /** One-time consents: the moment everything about them must be gone. */
+  delete_at: number | null;
+  revoked_at: number | null;
+}
+export type ConsentRow = Selectable<ConsentsTable>;
+
+export interface AuthorizationCodesTable {
+  /** SHA-256 of the code. */
+  hash: string;
+  app_id: string;
+  consent_id: string;
+  redirect_uri: string;
+  scopes: string;
+  code_challenge: string | null;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+  /** The grant the code was exchanged for: revoked when the code is replayed (RFC 6749 §4.1.2). */
+  grant_id: string | null;
+}
+
+export interface GrantsTable {
+  /** The token family; `sessionId` in the JWTs. */
+  id: string;
+  app_id: string;
+  consent_id: string;
+  scopes: string;
+  created_at: number;
+  /** Hard end of the family: refresh tokens never outlive it (one-time consents: their deadline). */
+  expires_at: number | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+export type GrantRow = Selectable<GrantsTable>;
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the refresh token's `jti`. */
+  hash: string;
+  grant_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export type NewApp = Insertable<AppsTable>;
+export type Id = Generated<number>;

@@ -1,0 +1,146 @@
+/**
+ * The bank provider interface. Every bank Ferry connects to, sandbox or real, implements it, and
+ * the provider conformance suite (test/providers/conformance.test.ts) proves each one the same way.
+ *
+ * Providers are stateless objects: everything a login needs between two HTTP requests lives in a
+ * JSON-serialisable `LoginState` that the hosted flow stores in its database row, so any Ferry
+ * process can carry on a login another one started.
+ */
+
+export type ProviderStatus = 'Up' | 'Degraded' | 'Down';
+export type LoginMethod = 'Password' | 'PasswordAndOtp' | 'Decoupled' | 'Redirect';
+export type Culture = 'en' | 'da' | 'sv' | 'nb' | 'fi' | 'de';
+
+/** Money in integer minor units (øre, cents): never a float. */
+export interface Money {
+  currency: string;
+  /** Minor units; e.g. -29100 for -291.00 DKK. */
+  minor: number;
+}
+
+export interface ProviderDescription {
+  id: string;
+  name: string;
+  countryCode: string;
+  currency: string;
+  /** Path Ferry serves the logo at (own assets, no CDN), e.g. `/assets/banks/testdatabank1.svg`. */
+  logoUrl: string;
+  status: ProviderStatus;
+  loginMethods: LoginMethod[];
+  /** Bank needs the user present for every update (`POST /v1/update` → SupervisedLoginRequired). */
+  requiresSupervisedUpdate: boolean;
+}
+
+export interface FormField {
+  name: string;
+  type: 'text' | 'password' | 'otp';
+  label: string;
+  /** Shown under the field (e.g. the sandbox's "the code is 123456"). */
+  hint?: string;
+  autocomplete?: string;
+  inputMode?: 'text' | 'numeric';
+}
+
+/** What the hosted flow must do next in a login. */
+export type LoginStep =
+  | { kind: 'form'; state: LoginState; title: string; fields: FormField[]; error?: LoginErrorText }
+  | { kind: 'redirect'; state: LoginState; url: string }
+  | { kind: 'poll'; state: LoginState; message: string; pollAfterMs: number; approveUrl?: string }
+  | { kind: 'done'; connection: ProviderConnection }
+  | { kind: 'failed'; reason: LoginFailureReason; message: string; retryable: boolean };
+
+export type LoginFailureReason =
+  | 'InvalidCredentials'
+  | 'AccountLocked'
+  | 'BankUnavailable'
+  | 'RejectedByUser'
+  | 'Timeout'
+  | 'Cancelled';
+
+export interface LoginErrorText {
+  field?: string;
+  message: string;
+}
+
+/** Opaque to the flow; JSON only. */
+export type LoginState = Record<string, unknown>;
+
+/** Input to the next login step: submitted form fields, the bank's redirect back, or a poll. */
+export type LoginInput =
+  | { kind: 'form'; fields: Record<string, string> }
+  | { kind: 'callback'; query: Record<string, string> }
+  | { kind: 'poll' };
+
+export interface LoginContext {
+  culture: Culture;
+  /** Ferry's public base URL, for building the bank's return address. */
+  publicUrl: string;
+  /** Where the bank must send the user back to (the flow's callback URL). */
+  returnUrl: string;
+  now(): number;
+}
+
+/** What a successful login leaves: opaque to Ferry, JSON only, stored with the consent. */
+export interface ProviderConnection {
+  providerId: string;
+  /** Provider's own reference to the user's bank session/credentials (never a password). */
+  reference: string;
+  /** JSON-safe extra data for later fetches. */
+  data?: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface BankAccount {
+  /** Stable per user and bank; unique across users. */
+  id: string;
+  name: string;
+  owner: string;
+  type: 'Consumption' | 'Savings' | 'Credit' | 'Card' | 'Loan' | 'Pension' | 'Other';
+  currency: string;
+  booked: Money | null;
+  available: Money | null;
+  bban: string | null;
+  bbanParsed: { bankCode: string; accountNumber: string } | null;
+  bbanType: string | null;
+  iban: string | null;
+  /** Masked PAN for card accounts, e.g. `•••• 1234`. */
+  card: string | null;
+}
+
+export interface BankTransaction {
+  /** Stable id at the bank; a pending transaction's id may change when it books (see `pendingId`). */
+  id: string;
+  /** For a booked transaction that was pending before: the id it had while pending. */
+  pendingId?: string;
+  date: string; // YYYY-MM-DD
+  valueDate: string | null;
+  text: string;
+  originalText: string;
+  amount: Money;
+  /** Running balance after this transaction (booked transactions only; null for pending). */
+  balance: Money | null;
+  state: 'Booked' | 'Reserved';
+  type: 'Card' | 'Transfer' | 'DirectDebit' | 'Salary' | 'Fee' | 'Interest' | 'Cash' | 'Other';
+  counterpartyName: string | null;
+  category: string | null;
+}
+
+export interface FetchContext {
+  now(): number;
+}
+
+export interface BankProvider {
+  describe(): ProviderDescription;
+  /** Starts a login (method chosen by the provider, or the user's pick). */
+  startLogin(ctx: LoginContext): Promise<LoginStep>;
+  /** Advances a login from its stored state. Never throws for user or bank errors: returns `failed`. */
+  continueLogin(state: LoginState, input: LoginInput, ctx: LoginContext): Promise<LoginStep>;
+  listAccounts(connection: ProviderConnection, ctx: FetchContext): Promise<BankAccount[]>;
+  /** Transactions of one account whose date is within [from, to] (YYYY-MM-DD, inclusive), newest first. */
+  fetchTransactions(
+    connection: ProviderConnection,
+    accountId: string,
+    range: { from: string; to: string },
+    ctx: FetchContext,
+  ): Promise<BankTransaction[]>;
+}
