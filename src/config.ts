@@ -22,6 +22,15 @@ export interface Config {
   /** Links shown on the consent page; Ferry serves its own by default. */
   termsUrl: string | null;
   privacyUrl: string | null;
+  rateLimits: RateLimitConfig;
+}
+
+/** Requests per minute; `enabled: false` turns every limit off (benchmarks, trusted networks). */
+export interface RateLimitConfig {
+  enabled: boolean;
+  tokenPerClient: number;
+  tokenPerIp: number;
+  connectPerIp: number;
 }
 
 export type DatabaseConfig =
@@ -69,6 +78,12 @@ export function loadConfig(env: Env = process.env): Config {
   const retentionHours = read.number('FERRY_ONE_TIME_RETENTION_HOURS', 24, 0, 24);
   const termsUrl = read.optionalUrl('FERRY_TERMS_URL');
   const privacyUrl = read.optionalUrl('FERRY_PRIVACY_URL');
+  const rateLimits: RateLimitConfig = {
+    enabled: read.boolean('FERRY_RATE_LIMITS', true),
+    tokenPerClient: read.integer('FERRY_RATE_LIMIT_TOKEN_PER_CLIENT', 1200, 1, 10_000_000),
+    tokenPerIp: read.integer('FERRY_RATE_LIMIT_TOKEN_PER_IP', 600, 1, 10_000_000),
+    connectPerIp: read.integer('FERRY_RATE_LIMIT_CONNECT_PER_IP', 300, 1, 10_000_000),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -83,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     oneTimeRetentionSeconds: Math.min(MAX_ONE_TIME_RETENTION_SECONDS, Math.round(retentionHours * 3600)),
     termsUrl,
     privacyUrl,
+    rateLimits,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 export interface Database {
   apps: AppsTable;
   app_redirect_uris: AppRedirectUrisTable;
+  settings: SettingsTable;
   signing_keys: SigningKeysTable;
   flow_sessions: FlowSessionsTable;
   consents: ConsentsTable;
@@ -35,6 +36,12 @@ export interface AppRedirectUrisTable {
   app_id: string;
   uri: string;
   created_at: number;
+}
+
+/** Small deployment-wide values (the demo app's credentials). */
+export interface SettingsTable {
+  key: string;
+  value: string;
 }
 
 export interface SigningKeysTable {

@@ -27,6 +27,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema
+    .createTable('settings')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
     .createTable('signing_keys')
     .addColumn('kid', 'text', (c) => c.primaryKey())
     .addColumn('alg', 'text', (c) => c.notNull())
@@ -119,6 +125,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     'consents',
     'flow_sessions',
     'signing_keys',
+    'settings',
     'app_redirect_uris',
     'apps',
   ]) {

@@ -1,0 +1,207 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { constantTimeEqual, randomToken, sha256 } from '../crypto.js';
+import type { AppRow, Database } from '../db/schema.js';
+import { validateRedirectUriRegistration } from '../oauth/redirect-uri.js';
+
+/**
+ * Apps (OAuth clients). A client secret is a random 256-bit value shown once; only its SHA-256
+ * is stored: it is high-entropy, so a slow password hash would buy nothing and cost throughput.
+ */
+export interface App {
+  id: string;
+  name: string;
+  redirectUris: string[];
+  webhookUrl: string | null;
+  logoUrl: string | null;
+  brandColor: string | null;
+  isDemo: boolean;
+  createdAt: number;
+}
+
+export class AppError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export interface NewAppInput {
+  name: string;
+  redirectUris: string[];
+  webhookUrl?: string | null;
+  webhookSecret?: string | null;
+  logoUrl?: string | null;
+  brandColor?: string | null;
+  isDemo?: boolean;
+}
+
+const MAX_NAME_LENGTH = 100;
+const BRAND_COLOR = /^#[0-9a-fA-F]{6}$/;
+
+export async function createApp(db: Kysely<Database>, clock: Clock, input: NewAppInput): Promise<{ app: App; clientSecret: string }> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw new AppError(`The app name must be 1 to ${MAX_NAME_LENGTH} characters.`);
+  if (input.redirectUris.length === 0) throw new AppError('An app needs at least one redirect URI.');
+  const redirectUris = [...new Set(input.redirectUris.map(checkRedirectUri))];
+  if (input.webhookSecret && !input.webhookUrl) throw new AppError('A webhook secret needs a webhook URL.');
+  const webhookUrl = input.webhookUrl ? checkWebhookUrl(input.webhookUrl) : null;
+  if (input.brandColor && !BRAND_COLOR.test(input.brandColor)) throw new AppError('The brand colour must look like #1a73e8.');
+  const logoUrl = input.logoUrl ? checkLogoUrl(input.logoUrl) : null;
+
+  const id = `${slug(name)}-${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '') || 'app'}`;
+  const clientSecret = randomToken(32);
+  const now = clock.now();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('apps')
+      .values({
+        id,
+        name,
+        secret_hash: sha256(clientSecret),
+        previous_secret_hash: null,
+        previous_secret_expires_at: null,
+        webhook_url: webhookUrl,
+        webhook_secret: input.webhookSecret ?? null,
+        logo_url: logoUrl,
+        brand_color: input.brandColor ?? null,
+        is_demo: input.isDemo ? 1 : 0,
+        created_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto('app_redirect_uris')
+      .values(redirectUris.map((uri) => ({ app_id: id, uri, created_at: now })))
+      .execute();
+  });
+  const app = await findApp(db, id);
+  if (app === undefined) throw new Error('app vanished after insert');
+  return { app, clientSecret };
+}
+
+export async function findAppRow(db: Kysely<Database>, id: string): Promise<AppRow | undefined> {
+  return db.selectFrom('apps').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findApp(db: Kysely<Database>, id: string): Promise<App | undefined> {
+  const row = await findAppRow(db, id);
+  if (row === undefined) return undefined;
+  return toApp(row, await loadRedirectUris(db, id));
+}
+
+export async function listApps(db: Kysely<Database>): Promise<App[]> {
+  const rows = await db.selectFrom('apps').selectAll().orderBy('created_at').orderBy('id').execute();
+  const uris = await db.selectFrom('app_redirect_uris').select(['app_id', 'uri']).orderBy('created_at').orderBy('uri').execute();
+  return rows.map((row) => toApp(row, uris.filter((u) => u.app_id === row.id).map((u) => u.uri)));
+}
+
+export async function loadRedirectUris(db: Kysely<Database>, appId: string): Promise<string[]> {
+  const rows = await db.selectFrom('app_redirect_uris').select('uri').where('app_id', '=', appId).orderBy('created_at').orderBy('uri').execute();
+  return rows.map((r) => r.uri);
+}
+
+/** Checks a presented client secret against the current one, or the previous one during its grace period. */
+export function clientSecretMatches(app: AppRow, secret: string, now: number): boolean {
+  const hash = sha256(secret);
+  if (constantTimeEqual(hash, app.secret_hash)) return true;
+  return (
+    app.previous_secret_hash !== null &&
+    app.previous_secret_expires_at !== null &&
+    app.previous_secret_expires_at > now &&
+    constantTimeEqual(hash, app.previous_secret_hash)
+  );
+}
+
+/** Issues a new secret; the old one keeps working for `graceSeconds` (0: stops at once). */
+export async function rotateClientSecret(db: Kysely<Database>, clock: Clock, appId: string, graceSeconds = 0): Promise<string> {
+  const app = await findAppRow(db, appId);
+  if (app === undefined) throw new AppError(`No app with client id ${appId}.`);
+  const clientSecret = randomToken(32);
+  const now = clock.now();
+  await db
+    .updateTable('apps')
+    .set({
+      secret_hash: sha256(clientSecret),
+      previous_secret_hash: graceSeconds > 0 ? app.secret_hash : null,
+      previous_secret_expires_at: graceSeconds > 0 ? now + graceSeconds * 1000 : null,
+    })
+    .where('id', '=', appId)
+    .execute();
+  return clientSecret;
+}
+
+export async function addRedirectUri(db: Kysely<Database>, clock: Clock, appId: string, uri: string): Promise<string[]> {
+  if ((await findAppRow(db, appId)) === undefined) throw new AppError(`No app with client id ${appId}.`);
+  const checked = checkRedirectUri(uri);
+  const existing = await loadRedirectUris(db, appId);
+  if (!existing.includes(checked)) {
+    await db.insertInto('app_redirect_uris').values({ app_id: appId, uri: checked, created_at: clock.now() }).execute();
+  }
+  return loadRedirectUris(db, appId);
+}
+
+export async function removeRedirectUri(db: Kysely<Database>, appId: string, uri: string): Promise<string[]> {
+  if ((await findAppRow(db, appId)) === undefined) throw new AppError(`No app with client id ${appId}.`);
+  const existing = await loadRedirectUris(db, appId);
+  if (!existing.includes(uri)) throw new AppError(`${uri} is not registered for ${appId}.`);
+  if (existing.length === 1) throw new AppError('An app needs at least one redirect URI: add another before removing this one.');
+  await db.deleteFrom('app_redirect_uris').where('app_id', '=', appId).where('uri', '=', uri).execute();
+  return loadRedirectUris(db, appId);
+}
+
+function checkRedirectUri(uri: string): string {
+  const result = validateRedirectUriRegistration(uri);
+  if (!result.ok) throw new AppError(`Redirect URI ${JSON.stringify(uri)} refused: ${result.reason}`);
+  return result.uri;
+}
+
+function checkWebhookUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AppError(`Webhook URL ${JSON.stringify(raw)} is not an absolute URL.`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new AppError('A webhook URL must use https (http only for localhost while testing).');
+  }
+  if (url.username || url.password || url.hash) throw new AppError('A webhook URL may not hold credentials or a fragment.');
+  return url.toString();
+}
+
+function checkLogoUrl(raw: string): string {
+  if (raw.startsWith('/')) return raw;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'https:') return url.toString();
+  } catch {
+    // falls through to the error
+  }
+  throw new AppError('A logo URL must be https (or a path Ferry serves).');
+}
+
+function slug(name: string): string {
+  const s = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 24)
+    .replace(/-+$/, '');
+  return s || 'app';
+}
+
+function toApp(row: AppRow, redirectUris: string[]): App {
+  return {
+    id: row.id,
+    name: row.name,
+    redirectUris,
+    webhookUrl: row.webhook_url,
+    logoUrl: row.logo_url,
+    brandColor: row.brand_color,
+    isDemo: row.is_demo === 1,
+    createdAt: row.created_at,
+  };
+}

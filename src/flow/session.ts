@@ -1,0 +1,149 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { createConsent } from '../consents/consents.js';
+import { randomToken, sha256 } from '../crypto.js';
+import type { Database, FlowSessionRow } from '../db/schema.js';
+import { buildAuthorizationRedirect } from '../oauth/authorization-response.js';
+import { mintAuthorizationCode } from '../oauth/codes.js';
+import { isOneTime, parseScopeList } from '../oauth/scopes.js';
+
+/** A flow session expires after 30 minutes without activity (issue #4). */
+export const FLOW_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** The connect parameters beyond client, redirect, scope and state (aiia-api.md §1). */
+export interface ConnectParams {
+  culture: string | null;
+  providerId: string | null;
+  email: string | null;
+  consentId: string | null;
+  selectAllAccounts: boolean;
+  accountsGroupId: string | null;
+  accountsGroupName: string | null;
+  bankAccountNumbers: string[];
+}
+
+export interface NewFlowSession {
+  appId: string;
+  redirectUri: string;
+  state: string | null;
+  scopes: string;
+  codeChallenge: string | null;
+  params: ConnectParams;
+}
+
+export interface FlowDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  /** The `iss` value (RFC 9207): Ferry's public URL. */
+  issuer: string;
+  oneTimeRetentionMs: number;
+}
+
+/** Creates the database row of a hosted flow; the returned handle goes in the hosted-flow URL. */
+export async function createFlowSession(db: Kysely<Database>, clock: Clock, input: NewFlowSession): Promise<{ handle: string; id: string }> {
+  const handle = randomToken(32);
+  const id = sha256(handle);
+  const now = clock.now();
+  await db
+    .insertInto('flow_sessions')
+    .values({
+      id,
+      app_id: input.appId,
+      redirect_uri: input.redirectUri,
+      state: input.state,
+      scopes: input.scopes,
+      params: JSON.stringify(input.params),
+      code_challenge: input.codeChallenge,
+      browser_hash: null,
+      step: 'consent',
+      data: '{}',
+      consent_id: null,
+      created_at: now,
+      updated_at: now,
+      expires_at: now + FLOW_IDLE_TIMEOUT_MS,
+    })
+    .execute();
+  return { handle, id };
+}
+
+export function flowSessionIdFromHandle(handle: string): string {
+  return sha256(handle);
+}
+
+export async function findFlowSession(db: Kysely<Database>, id: string, now: number): Promise<FlowSessionRow | undefined> {
+  return db.selectFrom('flow_sessions').selectAll().where('id', '=', id).where('expires_at', '>', now).executeTakeFirst();
+}
+
+export function flowParams(flow: FlowSessionRow): ConnectParams {
+  return JSON.parse(flow.params) as ConnectParams;
+}
+
+export interface FinishedFlow {
+  redirectUrl: string;
+  consentId: string;
+}
+
+/**
+ * Finishes a flow: creates its consent (unless an earlier step already did), mints the one-time
+ * code and builds the redirect back to the app with `code`, `consentId`, `state` and `iss`.
+ * Runs once per flow: the step guard is a conditional UPDATE, so a double-posted "Accept" gets
+ * `null` the second time instead of a second code.
+ */
+export async function finishFlowSession(
+  deps: FlowDeps,
+  flowId: string,
+  result: { providerId: string | null; userId?: string },
+): Promise<FinishedFlow | null> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  return db.transaction().execute(async (trx) => {
+    const claimed = await trx
+      .updateTable('flow_sessions')
+      .set({ step: 'returned', updated_at: now })
+      .where('id', '=', flowId)
+      .where('step', '!=', 'returned')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return null;
+    const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+    const params = flowParams(flow);
+    let consentId = flow.consent_id;
+    if (consentId === null) {
+      const consent = await createConsent(trx, {
+        appId: flow.app_id,
+        ...(result.userId !== undefined ? { userId: result.userId } : {}),
+        scopes: flow.scopes,
+        oneTime: isOneTime(parseScopeList(flow.scopes)),
+        providerId: result.providerId,
+        groupId: params.accountsGroupId,
+        groupName: params.accountsGroupName,
+        now,
+        retentionMs: deps.oneTimeRetentionMs,
+      });
+      consentId = consent.id;
+      await trx.updateTable('flow_sessions').set({ consent_id: consentId }).where('id', '=', flowId).execute();
+    }
+    const code = await mintAuthorizationCode(trx, {
+      appId: flow.app_id,
+      consentId,
+      redirectUri: flow.redirect_uri,
+      scopes: flow.scopes,
+      codeChallenge: flow.code_challenge,
+      now,
+    });
+    return {
+      consentId,
+      redirectUrl: buildAuthorizationRedirect(flow.redirect_uri, { code, consentId, state: flow.state, iss: deps.issuer }),
+    };
+  });
+}
+
+/** The redirect for a cancelled or failed flow (RFC 6749 §4.1.2.1): `error`, `error_description`, `state`, `iss`. */
+export function flowErrorRedirect(
+  flow: Pick<FlowSessionRow, 'redirect_uri' | 'state'>,
+  issuer: string,
+  error: 'access_denied' | 'server_error' | 'temporarily_unavailable',
+  description: string,
+): string {
+  return buildAuthorizationRedirect(flow.redirect_uri, { error, error_description: description, state: flow.state, iss: issuer });
+}

@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import { clientSecretMatches, findAppRow } from '../apps/apps.js';
+import type { Clock } from '../clock.js';
+import type { AppRow, Database } from '../db/schema.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  /** How the client authenticated: a failed Basic attempt answers 401 with `WWW-Authenticate: Basic`. */
+  method: 'basic' | 'body';
+}
+
+export class BasicAuthFailed extends InvalidClient {}
+
+/**
+ * Reads client credentials from the Authorization header (RFC 7617, the secret in ISO-8859-1 as
+ * the seed's C# sample encodes it) or the body (RFC 6749 §2.3.1). Using both is refused (§2.3).
+ */
+export function readClientCredentials(authorization: string | undefined, body: Record<string, string>): ClientCredentials {
+  const inBody = body.client_secret !== undefined;
+  if (authorization !== undefined) {
+    if (inBody) throw new InvalidRequest('Authenticate the client with the Authorization header or the body, not both (RFC 6749 §2.3).');
+    const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(authorization);
+    if (match === null) throw new BasicAuthFailed('The Authorization header must be "Basic base64(client_id:client_secret)".');
+    const decoded = Buffer.from(match[1]!, 'base64').toString('latin1');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new BasicAuthFailed('The Basic credentials must be client_id:client_secret.');
+    const clientId = decoded.slice(0, colon);
+    if (body.client_id !== undefined && body.client_id !== clientId) {
+      throw new InvalidRequest('client_id in the body differs from the one in the Authorization header.');
+    }
+    return { clientId, clientSecret: decoded.slice(colon + 1), method: 'basic' };
+  }
+  if (body.client_id === undefined || body.client_secret === undefined) {
+    throw new InvalidClient('Client authentication is required: send HTTP Basic credentials (or client_id and client_secret in the body).');
+  }
+  return { clientId: body.client_id, clientSecret: body.client_secret, method: 'body' };
+}
+
+/** Finds and authenticates the app. Every failure is the same `invalid_client`, so ids cannot be probed. */
+export async function authenticateClient(db: Kysely<Database>, clock: Clock, credentials: ClientCredentials): Promise<AppRow> {
+  const failure = () =>
+    credentials.method === 'basic' ? new BasicAuthFailed('Client authentication failed.') : new InvalidClient('Client authentication failed.');
+  if (credentials.clientId.length > 200 || credentials.clientSecret.length > 200) throw failure();
+  const app = await findAppRow(db, credentials.clientId);
+  if (app === undefined) throw failure();
+  if (clientSecretMatches(app, credentials.clientSecret, clock.now())) return app;
+  // RFC 6749 §2.3.1: credentials in Basic are form-encoded first; accept that spelling as well.
+  const decoded = safeDecode(credentials.clientSecret);
+  if (decoded !== null && decoded !== credentials.clientSecret && clientSecretMatches(app, decoded, clock.now())) return app;
+  throw failure();
+}
+
+function safeDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,129 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { FerryDatabase } from './db/database.js';
+import { demoRoutes } from './demo/demo-routes.js';
+import { assetRoutes } from './http/assets.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { healthRoutes } from './http/health-routes.js';
+import { installSecurityHeaders } from './http/security-headers.js';
+import { createLogger } from './logger.js';
+import { connectRoute } from './oauth/connect-route.js';
+import { metadataRoute } from './oauth/metadata-route.js';
+import { TokenService } from './oauth/token-service.js';
+import { tokenRoutes } from './oauth/token-routes.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ServerDeps {
+  config: Config;
+  database: FerryDatabase;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** What the routes are built from; tests reach in here to set up state without HTTP. */
+export interface Services {
+  config: Config;
+  database: FerryDatabase;
+  clock: Clock;
+  keys: SigningKeys;
+  tokens: TokenService;
+}
+
+/** Path of the hosted flow's first page; the connect endpoint's 301 points here. */
+export const FLOW_START_PATH = '/flow/start';
+
+/**
+ * Builds the Fastify application over an open, migrated database. Tests call this and use
+ * `inject()`; `ferry start` calls it and listens.
+ */
+export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInstance; services: Services }> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? systemClock;
+  const keys = new SigningKeys(database.db, clock);
+  await keys.init();
+  const issuer = config.publicUrl;
+  const tokens = new TokenService({ db: database.db, clock, keys, issuer });
+  const services: Services = { config, database, clock, keys, tokens };
+
+  const app = Fastify({
+    loggerInstance: (deps.logger ?? createLogger(config.logLevel)) as FastifyBaseLogger,
+    // A hop count is valid at run time (Fastify docs: trustProxy); the type omits it.
+    trustProxy: config.trustProxy as boolean | string,
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+    // Room for the hosted flow's forms; the OAuth endpoints set a tighter limit.
+    bodyLimit: 256 * 1024,
+    routerOptions: { maxParamLength: 500 },
+  });
+  let shuttingDown = false;
+  app.addHook('onClose', async () => {
+    shuttingDown = true;
+  });
+
+  installErrorHandling(app);
+  installSecurityHeaders(app, { https: issuer.startsWith('https://') });
+  await app.register(cookie);
+  await registerRateLimits(app, config);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Ferry API', version: '1', description: 'Wire-compatible with Aiia Data: OAuth connect and token, accounts and transactions.' },
+      servers: [{ url: issuer }],
+      tags: [{ name: 'OAuth' }, { name: 'Providers' }, { name: 'Data' }],
+    },
+  });
+
+  await app.register(healthRoutes, { database, isShuttingDown: () => shuttingDown });
+  await app.register(assetRoutes, { directory: path.join(ROOT, 'assets'), prefix: '/assets' });
+  await app.register(metadataRoute, { issuer });
+  await app.register(connectRoute, {
+    db: database.db,
+    clock,
+    issuer,
+    flowStartPath: FLOW_START_PATH,
+    providerExists: () => true,
+  });
+  await app.register(tokenRoutes, { db: database.db, clock, tokens });
+  if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
+
+  return { app, services };
+}
+
+/**
+ * Rate limits per IP on connect and token, and per client on token (clients share NATs, so the
+ * per-client limit is the higher one). In memory per process for now.
+ */
+async function registerRateLimits(app: FastifyInstance, config: Config): Promise<void> {
+  if (!config.rateLimits.enabled) return;
+  const limits = config.rateLimits;
+  await app.register(rateLimit, { global: false });
+  const perIp = { token: app.rateLimit({ max: limits.tokenPerIp, timeWindow: 60_000 }), connect: app.rateLimit({ max: limits.connectPerIp, timeWindow: 60_000 }) };
+  const perClient = app.rateLimit({
+    max: limits.tokenPerClient,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `client:${basicClientId(request.headers.authorization) ?? request.ip}`,
+  });
+  app.addHook('onRoute', (route) => {
+    const scope = route.config?.rateLimitScope;
+    if (scope !== 'token' && scope !== 'connect') return;
+    const hooks = scope === 'token' ? [perIp.token, perClient] : [perIp.connect];
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [...hooks, ...existing] as typeof route.onRequest;
+  });
+}
+
+function basicClientId(authorization: string | undefined): string | null {
+  if (authorization === undefined || !/^basic /i.test(authorization)) return null;
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('latin1');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decoded.slice(0, Math.min(colon, 200)) : null;
+}
