@@ -2,10 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { createConsent } from '../consents/consents.js';
 import { randomToken, sha256 } from '../crypto.js';
-import type { Database, FlowSessionRow } from '../db/schema.js';
+import type { ConsentRow, Database, FlowSessionRow } from '../db/schema.js';
 import { buildAuthorizationRedirect } from '../oauth/authorization-response.js';
 import { mintAuthorizationCode } from '../oauth/codes.js';
 import { isOneTime, parseScopeList } from '../oauth/scopes.js';
+import type { BankAccount, ProviderConnection } from '../providers/types.js';
 
 /** A flow session expires after 30 minutes without activity (issue #4). */
 export const FLOW_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -37,6 +38,11 @@ export interface FlowDeps {
   /** The `iss` value (RFC 9207): Ferry's public URL. */
   issuer: string;
   oneTimeRetentionMs: number;
+  /** Stores the consent's connection and accounts and queues its sync (the data layer), in the consent's transaction. */
+  onConsentCreated?: (
+    trx: Kysely<Database>,
+    created: { consent: ConsentRow; connection: ProviderConnection; accounts: BankAccount[]; now: number },
+  ) => Promise<void>;
 }
 
 /** Creates the database row of a hosted flow; the returned handle goes in the hosted-flow URL. */
@@ -76,6 +82,45 @@ export async function findFlowSession(db: Kysely<Database>, id: string, now: num
 
 export function flowParams(flow: FlowSessionRow): ConnectParams {
   return JSON.parse(flow.params) as ConnectParams;
+}
+
+/**
+ * Step 4 (accounts confirmed): creates the flow's consent, once. The consent's data (the bank
+ * connection and the chosen accounts) is stored with it, and its first sync is queued, by the data
+ * layer in the same transaction. Returns the consent id; a second call returns the same id.
+ */
+export async function createFlowConsent(
+  deps: FlowDeps,
+  flowId: string,
+  input: { providerId: string; connection: ProviderConnection; accounts: BankAccount[]; userId?: string },
+): Promise<string> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  return db.transaction().execute(async (trx) => {
+    const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+    if (flow.consent_id !== null) return flow.consent_id;
+    const params = flowParams(flow);
+    const consent = await createConsent(trx, {
+      appId: flow.app_id,
+      ...(input.userId !== undefined ? { userId: input.userId } : {}),
+      scopes: flow.scopes,
+      oneTime: isOneTime(parseScopeList(flow.scopes)),
+      providerId: input.providerId,
+      groupId: params.accountsGroupId,
+      groupName: params.accountsGroupName,
+      now,
+      retentionMs: deps.oneTimeRetentionMs,
+    });
+    await deps.onConsentCreated?.(trx, { consent, connection: input.connection, accounts: input.accounts, now });
+    const updated = await trx
+      .updateTable('flow_sessions')
+      .set({ consent_id: consent.id, updated_at: now })
+      .where('id', '=', flowId)
+      .where('consent_id', 'is', null)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new Error('flow consent created twice');
+    return consent.id;
+  });
 }
 
 export interface FinishedFlow {
