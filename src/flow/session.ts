@@ -97,6 +97,9 @@ export async function createFlowConsent(
   const { db, clock } = deps;
   const now = clock.now();
   return db.transaction().execute(async (trx) => {
+    // Writing first takes the row lock (PostgreSQL) or the write lock (SQLite): a double-posted
+    // form waits here and then finds the consent the first one created.
+    await trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).execute();
     const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
     if (flow.consent_id !== null) return flow.consent_id;
     const params = flowParams(flow);
