@@ -14,6 +14,7 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   grants: GrantsTable;
   refresh_tokens: RefreshTokensTable;
+  sandbox_bank_logins: SandboxBankLoginsTable;
 }
 
 export interface AppsTable {
@@ -134,3 +135,27 @@ export interface RefreshTokensTable {
 
 export type NewApp = Insertable<AppsTable>;
 export type Id = Generated<number>;
+
+/** A sandbox bank's pending decoupled or redirect login (src/providers/sandbox/bank-logins.ts). */
+export interface SandboxBankLoginsTable {
+  /** SHA-256 of the handle in the bank page's URL. */
+  id: string;
+  provider_id: string;
+  method: 'Decoupled' | 'Redirect';
+  status: 'Pending' | 'Approved' | 'Rejected' | 'Failed';
+  username: string | null;
+  culture: string;
+  /** Redirect logins: where the bank sends the user back, and the `state` it echoes. */
+  return_url: string | null;
+  state: string | null;
+  /** Redirect logins: SHA-256 of the authorization code the bank issued. */
+  code_hash: string | null;
+  /** Why the bank refused (`account_locked`, `temporarily_unavailable`, …). */
+  error: string | null;
+  /** Wrong passwords or PINs so far. */
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  consumed_at: number | null;
+}
