@@ -134,7 +134,7 @@ export class TokenService {
     let claims: Record<string, unknown>;
     try {
       // Expiry does not matter for revocation; the signature does.
-      claims = verifyJwt(token, (kid) => this.deps.keys.secretFor(kid), 0);
+      claims = verifyJwt(token, (kid) => this.deps.keys.secretFor(kid), null);
     } catch {
       return;
     }

@@ -60,6 +60,8 @@ export type LoginFailureReason =
 export interface LoginErrorText {
   field?: string;
   message: string;
+  /** Why the step was refused, when it maps to a failure reason (e.g. a wrong password). */
+  reason?: LoginFailureReason;
 }
 
 /** Opaque to the flow; JSON only. */
@@ -131,6 +133,8 @@ export interface FetchContext {
 
 export interface BankProvider {
   describe(): ProviderDescription;
+  /** The logo Ferry serves at `describe().logoUrl`, as SVG markup (own asset, no CDN). */
+  logoSvg?(): string;
   /** Starts a login (method chosen by the provider, or the user's pick). */
   startLogin(ctx: LoginContext): Promise<LoginStep>;
   /** Advances a login from its stored state. Never throws for user or bank errors: returns `failed`. */

@@ -65,9 +65,10 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; cla
 
 /**
  * Verifies an HS256 token: the algorithm is pinned (no `none`, no confusion, RFC 8725 §3.1),
- * the key is found by `kid`, and `exp`/`nbf` are checked against `now` (seconds).
+ * the key is found by `kid`, and `exp`/`nbf` are checked against `now` (seconds; null: not checked,
+ * for revocation, where an expired token may still be revoked).
  */
-export function verifyJwt(token: string, keyFor: (kid: string) => Buffer | undefined, nowSeconds: number): Record<string, unknown> {
+export function verifyJwt(token: string, keyFor: (kid: string) => Buffer | undefined, nowSeconds: number | null): Record<string, unknown> {
   const decoded = decodeJwt(token);
   if (decoded === null) throw new JwtError('malformed');
   const { header, claims, signingInput, signature } = decoded;
@@ -77,7 +78,9 @@ export function verifyJwt(token: string, keyFor: (kid: string) => Buffer | undef
   const expected = createHmac('sha256', secret).update(signingInput).digest();
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JwtError('bad_signature');
-  if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) throw new JwtError('expired');
+  if (typeof claims.exp !== 'number') throw new JwtError('malformed');
+  if (nowSeconds === null) return claims;
+  if (claims.exp <= nowSeconds) throw new JwtError('expired');
   if (typeof claims.nbf === 'number' && claims.nbf > nowSeconds + 5) throw new JwtError('not_yet_valid');
   return claims;
 }
