@@ -27,7 +27,7 @@ export function readClientCredentials(authorization: string | undefined, body: R
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw new BasicAuthFailed('The Basic credentials must be client_id:client_secret.');
     const clientId = decoded.slice(0, colon);
-    if (body.client_id !== undefined && body.client_id !== clientId) {
+    if (body.client_id !== undefined && body.client_id !== clientId && body.client_id !== safeDecode(clientId)) {
       throw new InvalidRequest('client_id in the body differs from the one in the Authorization header.');
     }
     return { clientId, clientSecret: decoded.slice(colon + 1), method: 'basic' };
@@ -43,12 +43,17 @@ export async function authenticateClient(db: Kysely<Database>, clock: Clock, cre
   const failure = () =>
     credentials.method === 'basic' ? new BasicAuthFailed('Client authentication failed.') : new InvalidClient('Client authentication failed.');
   if (credentials.clientId.length > 200 || credentials.clientSecret.length > 200) throw failure();
-  const app = await findAppRow(db, credentials.clientId);
+  // RFC 6749 §2.3.1 form-encodes id and secret before Basic; Aiia's samples do not. Accept both spellings.
+  let app = await findAppRow(db, credentials.clientId);
+  if (app === undefined && credentials.method === 'basic') {
+    const decodedId = safeDecode(credentials.clientId);
+    if (decodedId !== null && decodedId !== credentials.clientId) app = await findAppRow(db, decodedId);
+  }
   if (app === undefined) throw failure();
-  if (clientSecretMatches(app, credentials.clientSecret, clock.now())) return app;
-  // RFC 6749 §2.3.1: credentials in Basic are form-encoded first; accept that spelling as well.
-  const decoded = safeDecode(credentials.clientSecret);
-  if (decoded !== null && decoded !== credentials.clientSecret && clientSecretMatches(app, decoded, clock.now())) return app;
+  const now = clock.now();
+  if (clientSecretMatches(app, credentials.clientSecret, now)) return app;
+  const decoded = credentials.method === 'basic' ? safeDecode(credentials.clientSecret) : null;
+  if (decoded !== null && decoded !== credentials.clientSecret && clientSecretMatches(app, decoded, now)) return app;
   throw failure();
 }
 
