@@ -19,12 +19,28 @@ import { metadataRoute } from './oauth/metadata-route.js';
 import { TokenService } from './oauth/token-service.js';
 import { tokenRoutes } from './oauth/token-routes.js';
 import { SigningKeys } from './tokens/signing-keys.js';
+import { PagingTokens } from './data/paging.js';
+import { dataRoutes } from './data/routes.js';
+import { AccountSchema, MoneySchema, TransactionSchema } from './data/schemas.js';
+import { storeConsentData, syncConsent, SYNC_JOB } from './data/sync.js';
+import type { FlowDeps } from './flow/session.js';
+import { JobRunner } from './jobs/runner.js';
+import type { BankProvider } from './providers/types.js';
+import { deploymentSecret } from './settings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The banks Ferry can connect to (src/providers/registry.ts builds it from the configuration). */
+export interface ProviderRegistry {
+  get(id: string): BankProvider | undefined;
+  list(): BankProvider[];
+}
 
 export interface ServerDeps {
   config: Config;
   database: FerryDatabase;
+  /** The banks; by default the registry the configuration describes. */
+  providers?: ProviderRegistry;
   clock?: Clock;
   logger?: Logger;
 }
@@ -36,6 +52,11 @@ export interface Services {
   clock: Clock;
   keys: SigningKeys;
   tokens: TokenService;
+  providers: ProviderRegistry;
+  /** Dependencies of the hosted flow's session functions (consent creation stores the data and queues the sync). */
+  flow: FlowDeps;
+  /** Runs sync, webhook and deletion jobs; `ferry start` starts it, tests call `runDue()`. */
+  jobs: JobRunner;
 }
 
 /** Path of the hosted flow's first page; the connect endpoint's 301 points here. */
@@ -52,7 +73,15 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await keys.init();
   const issuer = config.publicUrl;
   const tokens = new TokenService({ db: database.db, clock, keys, issuer });
-  const services: Services = { config, database, clock, keys, tokens };
+  const providers = deps.providers ?? { get: () => undefined, list: () => [] };
+  const flow: FlowDeps = {
+    db: database.db,
+    clock,
+    issuer,
+    oneTimeRetentionMs: config.oneTimeRetentionSeconds * 1000,
+    onConsentCreated: storeConsentData,
+  };
+  const paging = new PagingTokens(await deploymentSecret(database.db, 'paging'));
 
   const app = Fastify({
     loggerInstance: (deps.logger ?? createLogger(config.logLevel)) as FastifyBaseLogger,
@@ -64,10 +93,25 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     bodyLimit: 256 * 1024,
     routerOptions: { maxParamLength: 500 },
   });
+  const jobs = new JobRunner({
+    database,
+    clock,
+    logger: app.log,
+    handlers: {
+      [SYNC_JOB]: async (_job, payload) => {
+        const report = await syncConsent({ db: database.db, clock, providers }, String(payload.consentId));
+        if (report.status === 'done') app.log.info({ consentId: payload.consentId, stored: report.stored }, 'sync done');
+        return { status: 'done' };
+      },
+    },
+  });
+  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs };
   let shuttingDown = false;
   app.addHook('onClose', async () => {
     shuttingDown = true;
+    await jobs.stop();
   });
+  for (const schema of [MoneySchema, AccountSchema, TransactionSchema]) app.addSchema(schema);
 
   installErrorHandling(app);
   installSecurityHeaders(app, { https: issuer.startsWith('https://') });
@@ -79,6 +123,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
       info: { title: 'Ferry API', version: '1', description: 'Wire-compatible with Aiia Data: OAuth connect and token, accounts and transactions.' },
       servers: [{ url: issuer }],
       tags: [{ name: 'OAuth' }, { name: 'Providers' }, { name: 'Data' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
 
@@ -90,9 +135,10 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     clock,
     issuer,
     flowStartPath: FLOW_START_PATH,
-    providerExists: () => true,
+    providerExists: (id) => providers.get(id) !== undefined,
   });
   await app.register(tokenRoutes, { db: database.db, clock, tokens });
+  await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
 
   return { app, services };

@@ -5,6 +5,11 @@ import type { Generated, Insertable, Selectable } from 'kysely';
  * epoch (UTC); booleans are 0/1 so the same columns work on SQLite and PostgreSQL.
  */
 export interface Database {
+  connections: ConnectionsTable;
+  accounts: AccountsTable;
+  transactions: TransactionsTable;
+  jobs: JobsTable;
+  events: EventsTable;
   apps: AppsTable;
   app_redirect_uris: AppRedirectUrisTable;
   settings: SettingsTable;
@@ -158,4 +163,92 @@ export interface SandboxBankLoginsTable {
   expires_at: number;
   decided_at: number | null;
   consumed_at: number | null;
+}
+
+export interface ConnectionsTable {
+  consent_id: string;
+  provider_id: string;
+  connection: string;
+  created_at: number;
+  last_login_at: number;
+  bank_account_count: number;
+}
+
+export interface AccountsTable {
+  id: string;
+  consent_id: string;
+  provider_account_id: string;
+  provider_id: string;
+  position: number;
+  name: string;
+  owner: string;
+  type: string;
+  currency: string;
+  booked_minor: number | null;
+  available_minor: number | null;
+  bban: string | null;
+  bban_bank_code: string | null;
+  bban_account_number: string | null;
+  bban_type: string | null;
+  iban: string | null;
+  card: string | null;
+  sync_status: string;
+  last_synchronized: number | null;
+  is_orphaned: number;
+  group_id: string | null;
+  group_name: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export type AccountRow = Selectable<AccountsTable>;
+
+export interface TransactionsTable {
+  id: string;
+  account_id: string;
+  consent_id: string;
+  provider_transaction_id: string;
+  date: string;
+  ordinal: number;
+  value_date: string | null;
+  text: string;
+  original_text: string;
+  amount_minor: number;
+  currency: string;
+  balance_minor: number | null;
+  state: string;
+  type: string;
+  counterparty_name: string | null;
+  category: string | null;
+  is_deleted: number;
+  created_at: number;
+  updated_at: number;
+}
+export type TransactionRow = Selectable<TransactionsTable>;
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: string;
+  dedupe_key: string | null;
+  consent_id: string | null;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_until: number | null;
+  locked_by: string | null;
+  last_error: string | null;
+  /** pending → running → done | failed */
+  status: string;
+  created_at: number;
+  finished_at: number | null;
+}
+export type JobRow = Selectable<JobsTable>;
+
+export interface EventsTable {
+  id: string;
+  app_id: string;
+  consent_id: string;
+  event: string;
+  data: string | null;
+  created_at: number;
 }

@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import { loadRedirectUris } from '../apps/apps.js';
+import type { Clock } from '../clock.js';
+import type { Database, TransactionRow } from '../db/schema.js';
+import { InvalidRequest, NotFound } from '../errors.js';
+import { createFlowSession } from '../flow/session.js';
+import { matchRedirectUri } from '../oauth/redirect-uri.js';
+import type { TokenService } from '../oauth/token-service.js';
+import type { BankProvider } from '../providers/types.js';
+import { bearerAuthentication, type BearerContext } from './bearer.js';
+import { numberToMinor } from './money.js';
+import type { PagePosition, PagingTokens } from './paging.js';
+import { AccountSchema, ApiErrorSchema, TransactionPageSchema, TransactionQuerySchema, TransactionSchema } from './schemas.js';
+import { serializeAccount, serializeTransaction } from './serialize.js';
+import { queueSync } from './sync.js';
+
+export interface DataRoutesOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  tokens: TokenService;
+  providers: { get(id: string): BankProvider | undefined };
+  paging: PagingTokens;
+  issuer: string;
+  flowStartPath: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+/** PSD2 (RTS art. 10): without the user present, a bank login gives access for 90 days. */
+export const UNATTENDED_ACCESS_MS = 90 * 86_400_000;
+
+const errors = { 400: ApiErrorSchema, 401: ApiErrorSchema, 403: ApiErrorSchema, 404: ApiErrorSchema };
+const security = [{ bearer: [] as string[] }];
+
+/** The data API of aiia-api.md §4: accounts, transactions, update, all-accounts-selected. */
+export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { db, clock, paging } = options;
+  app.addHook('onRequest', bearerAuthentication(options));
+  const bearerOf = (request: FastifyRequest): BearerContext => request.bearer!;
+  const providerName = (id: string) => options.providers.get(id)?.describe().name ?? id;
+
+  const findAccount = async (request: FastifyRequest, accountId: string) => {
+    // Another consent's id is a 404 like an unknown one, so ids cannot be probed.
+    const account = await db.selectFrom('accounts').selectAll().where('id', '=', accountId).where('consent_id', '=', bearerOf(request).consentId).executeTakeFirst();
+    if (account === undefined) throw new NotFound('No such account for this consent.');
+    return account;
+  };
+
+  app.get(
+    '/v1/accounts',
+    { schema: { tags: ['Data'], summary: 'The consent’s accounts', security, response: { 200: Type.Object({ accounts: Type.Array(Type.Ref('Account')) }), ...errors } } },
+    async (request) => {
+      const rows = await db.selectFrom('accounts').selectAll().where('consent_id', '=', bearerOf(request).consentId).orderBy('position').execute();
+      return { accounts: rows.map((row) => serializeAccount(row, providerName(row.provider_id))) };
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId',
+    { schema: { tags: ['Data'], summary: 'One account', security, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }), response: { 200: Type.Ref('Account'), ...errors } } },
+    async (request) => {
+      const row = await findAccount(request, request.params.accountId);
+      return serializeAccount(row, providerName(row.provider_id));
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/transactions',
+    {
+      schema: {
+        tags: ['Data'],
+        summary: 'Transactions of an account, newest first',
+        description: 'Keep paging with pagingToken until it is null.',
+        security,
+        params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({
+          pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
+          pagingToken: Type.Optional(Type.String({ maxLength: 512 })),
+        }),
+        response: { 200: TransactionPageSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const account = await findAccount(request, request.params.accountId);
+      const pageSize = request.query.pageSize ?? DEFAULT_PAGE_SIZE;
+      return transactionPage(db, paging, account.id, { queryKey: 'all', pageSize, pagingToken: request.query.pagingToken ?? null, includeDeleted: false });
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:accountId/transactions/query',
+    {
+      schema: {
+        tags: ['Data'],
+        summary: 'Query transactions of an account',
+        security,
+        params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({ includeDeleted: Type.Optional(Type.Boolean()) }),
+        body: Type.Union([TransactionQuerySchema, Type.Null()]),
+        response: { 200: TransactionPageSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const account = await findAccount(request, request.params.accountId);
+      const body = request.body ?? {};
+      const includeDeleted = request.query.includeDeleted ?? false;
+      const filter = {
+        interval: body.interval === undefined ? null : parseInterval(body.interval),
+        amount: body.amountValueBetween ? toMinorRange(body.amountValueBetween, account.currency) : null,
+        balance: body.balanceValueBetween ? toMinorRange(body.balanceValueBetween, account.currency) : null,
+      };
+      const queryKey = createHash('sha256').update(JSON.stringify([filter, includeDeleted])).digest('base64url');
+      return transactionPage(db, paging, account.id, { queryKey, pageSize: body.pageSize ?? DEFAULT_PAGE_SIZE, pagingToken: body.pagingToken ?? null, includeDeleted, ...filter });
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/transactions/:transactionId',
+    {
+      schema: {
+        tags: ['Data'],
+        summary: 'One transaction',
+        security,
+        params: Type.Object({ accountId: Type.String({ maxLength: 64 }), transactionId: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Ref('Transaction'), ...errors },
+      },
+    },
+    async (request) => {
+      const account = await findAccount(request, request.params.accountId);
+      const row = await db.selectFrom('transactions').selectAll().where('id', '=', request.params.transactionId).where('account_id', '=', account.id).executeTakeFirst();
+      if (row === undefined) throw new NotFound('No such transaction on this account.');
+      return serializeTransaction(row);
+    },
+  );
+
+  app.post(
+    '/v1/update',
+    {
+      schema: {
+        tags: ['Data'],
+        summary: 'Ask for fresh data',
+        description:
+          'Queues a resync (AllQueued), or, where the bank needs the user present (a bank that always does, or a login older than 90 days), answers SupervisedLoginRequired with an authUrl into the hosted flow that returns to redirectUrl.',
+        security,
+        body: Type.Union([Type.Object({ redirectUrl: Type.Optional(Type.String({ maxLength: 2000 })) }), Type.Null()]),
+        response: { 200: Type.Object({ status: Type.String({ enum: ['AllQueued', 'SupervisedLoginRequired'] }), authUrl: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+      },
+    },
+    async (request) => {
+      const bearer = bearerOf(request);
+      const now = clock.now();
+      const connection = await db.selectFrom('connections').selectAll().where('consent_id', '=', bearer.consentId).executeTakeFirst();
+      if (connection === undefined) throw new NotFound('This consent has no bank connection yet.');
+      const provider = options.providers.get(connection.provider_id);
+      const supervised = provider?.describe().requiresSupervisedUpdate === true || connection.last_login_at + UNATTENDED_ACCESS_MS <= now;
+      if (!supervised) {
+        await queueSync(db, bearer.consentId, now, now);
+        return { status: 'AllQueued', authUrl: null };
+      }
+      const redirectUrl = request.body?.redirectUrl;
+      if (!redirectUrl) throw new InvalidRequest('This bank needs the user to log in again: send redirectUrl, a registered redirect URI to return to.');
+      if (matchRedirectUri(await loadRedirectUris(db, bearer.appId), redirectUrl) === null) throw new InvalidRequest('redirectUrl is not a registered redirect URI of this app.');
+      const consent = await db.selectFrom('consents').select(['scopes', 'group_id', 'group_name']).where('id', '=', bearer.consentId).executeTakeFirstOrThrow();
+      const { handle } = await createFlowSession(db, clock, {
+        appId: bearer.appId,
+        redirectUri: redirectUrl,
+        state: null,
+        scopes: consent.scopes,
+        codeChallenge: null,
+        params: {
+          culture: null,
+          providerId: connection.provider_id,
+          email: null,
+          consentId: bearer.consentId,
+          selectAllAccounts: true,
+          accountsGroupId: consent.group_id,
+          accountsGroupName: consent.group_name,
+          bankAccountNumbers: [],
+        },
+      });
+      return { status: 'SupervisedLoginRequired', authUrl: `${options.issuer}${options.flowStartPath}?f=${handle}` };
+    },
+  );
+
+  app.get(
+    '/v1/consent/:consentId/all-accounts-selected',
+    {
+      schema: {
+        tags: ['Data'],
+        summary: 'Whether the user shared every account the bank offered',
+        security,
+        params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ allAccountsSelected: Type.Boolean() }), ...errors },
+      },
+    },
+    async (request) => {
+      const bearer = bearerOf(request);
+      if (request.params.consentId !== bearer.consentId) throw new NotFound('No such consent for this token.');
+      const connection = await db.selectFrom('connections').select('bank_account_count').where('consent_id', '=', bearer.consentId).executeTakeFirst();
+      const shared = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).where('consent_id', '=', bearer.consentId).executeTakeFirstOrThrow();
+      return { allAccountsSelected: connection !== undefined && Number(shared.n) >= connection.bank_account_count };
+    },
+  );
+}
+
+interface PageQuery {
+  queryKey: string;
+  pageSize: number;
+  pagingToken: string | null;
+  includeDeleted: boolean;
+  interval?: { from: string; to: string } | null;
+  amount?: { min: number | null; max: number | null } | null;
+  balance?: { min: number | null; max: number | null } | null;
+}
+
+async function transactionPage(db: Kysely<Database>, paging: PagingTokens, accountId: string, query: PageQuery) {
+  const after: PagePosition | null = query.pagingToken ? paging.decode(query.pagingToken, accountId, query.queryKey) : null;
+  let select = db.selectFrom('transactions').selectAll().where('account_id', '=', accountId);
+  if (!query.includeDeleted) select = select.where('is_deleted', '=', 0);
+  if (query.interval) select = select.where('date', '>=', query.interval.from).where('date', '<', query.interval.to);
+  if (query.amount?.min != null) select = select.where('amount_minor', '>=', query.amount.min);
+  if (query.amount?.max != null) select = select.where('amount_minor', '<=', query.amount.max);
+  if (query.balance?.min != null) select = select.where('balance_minor', '>=', query.balance.min);
+  if (query.balance?.max != null) select = select.where('balance_minor', '<=', query.balance.max);
+  if (after !== null) {
+    select = select.where((eb) => eb(eb.refTuple('date', 'ordinal', 'id'), '<', eb.tuple(after.date, after.ordinal, after.id)));
+  }
+  const rows: TransactionRow[] = await select.orderBy('date', 'desc').orderBy('ordinal', 'desc').orderBy('id', 'desc').limit(query.pageSize + 1).execute();
+  const more = rows.length > query.pageSize;
+  const page = more ? rows.slice(0, query.pageSize) : rows;
+  const last = page[page.length - 1];
+  return {
+    transactions: page.map(serializeTransaction),
+    pagingToken: more && last !== undefined ? paging.encode(accountId, query.queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null,
+  };
+}
+
+/** An ISO-8601 `start/end` interval to the dates whose midnight (UTC) lies within [start, end). */
+function parseInterval(interval: string): { from: string; to: string } {
+  const parts = interval.split('/');
+  const [start, end] = parts.map((p) => Date.parse(p));
+  if (parts.length !== 2 || start === undefined || end === undefined || Number.isNaN(start) || Number.isNaN(end) || end < start) {
+    throw new InvalidRequest('interval must be an ISO-8601 interval "start/end", e.g. 2026-01-01T00:00:00Z/2026-02-01T00:00:00Z.');
+  }
+  return { from: ceilToDate(start), to: ceilToDate(end) };
+}
+
+function ceilToDate(ms: number): string {
+  const day = 86_400_000;
+  return new Date(Math.ceil(ms / day) * day).toISOString().slice(0, 10);
+}
+
+function toMinorRange(range: { min?: number; max?: number }, currency: string) {
+  if (range.min !== undefined && range.max !== undefined && range.min > range.max) throw new InvalidRequest('A range’s min is above its max.');
+  return { min: range.min === undefined ? null : numberToMinor(range.min, currency), max: range.max === undefined ? null : numberToMinor(range.max, currency) };
+}

@@ -1,0 +1,300 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { newId } from '../crypto.js';
+import type { AccountRow, ConsentRow, Database } from '../db/schema.js';
+import { recordEvent } from '../events/outbox.js';
+import { enqueueJob } from '../jobs/queue.js';
+import type { BankAccount, BankProvider, BankTransaction, ProviderConnection } from '../providers/types.js';
+
+export const SYNC_JOB = 'sync';
+/** aiia-api.md §4: persistent consents resync every 6 hours. */
+export const RESYNC_INTERVAL_MS = 6 * 3600_000;
+/** The first sync fetches up to two years of history; later ones the recent window where banks change things. */
+export const HISTORY_DAYS = 730;
+export const RESYNC_WINDOW_DAYS = 90;
+/** Rows per write transaction: keeps the SQLite write lock short while a long history is stored. */
+const WRITE_CHUNK = 500;
+
+export interface ProviderLookup {
+  get(id: string): BankProvider | undefined;
+}
+
+export interface SyncDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  providers: ProviderLookup;
+}
+
+/**
+ * The `onConsentCreated` hook of the hosted flow: in the consent's own transaction, stores the bank
+ * connection and the accounts the user chose, and queues the first sync.
+ */
+export async function storeConsentData(
+  trx: Kysely<Database>,
+  created: { consent: ConsentRow; connection: ProviderConnection; accounts: BankAccount[]; bankAccountCount?: number; now: number },
+): Promise<void> {
+  const { consent, connection, accounts, now } = created;
+  await trx
+    .insertInto('connections')
+    .values({
+      consent_id: consent.id,
+      provider_id: connection.providerId,
+      connection: JSON.stringify(connection),
+      created_at: now,
+      last_login_at: connection.createdAt,
+      bank_account_count: created.bankAccountCount ?? accounts.length,
+    })
+    .execute();
+  if (accounts.length > 0) {
+    await trx
+      .insertInto('accounts')
+      .values(
+        accounts.map((account, position) => ({
+          id: newId(),
+          consent_id: consent.id,
+          provider_account_id: account.id,
+          provider_id: connection.providerId,
+          position,
+          ...accountColumns(account),
+          sync_status: 'Syncing',
+          last_synchronized: null,
+          is_orphaned: 0,
+          group_id: consent.group_id,
+          group_name: consent.group_name,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+  await queueSync(trx, consent.id, now, now);
+}
+
+export async function queueSync(db: Kysely<Database>, consentId: string, runAt: number, now: number): Promise<void> {
+  await enqueueJob(db, { kind: SYNC_JOB, payload: { consentId }, runAt, dedupeKey: `sync:${consentId}`, consentId, now });
+}
+
+function accountColumns(account: BankAccount) {
+  return {
+    name: account.name,
+    owner: account.owner,
+    type: account.type,
+    currency: account.currency,
+    booked_minor: account.booked?.minor ?? null,
+    available_minor: account.available?.minor ?? null,
+    bban: account.bban,
+    bban_bank_code: account.bbanParsed?.bankCode ?? null,
+    bban_account_number: account.bbanParsed?.accountNumber ?? null,
+    bban_type: account.bbanType,
+    iban: account.iban,
+    card: account.card,
+  };
+}
+
+export interface AccountSyncReport {
+  accountId: string;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  oldestChangedDate: string | null;
+  orphaned: boolean;
+}
+
+export type SyncReport =
+  | { status: 'skipped'; reason: string }
+  | { status: 'done'; firstSync: boolean; accounts: AccountSyncReport[]; stored: number };
+
+/**
+ * Syncs one consent: refreshes its accounts' balances and stores their transactions, matching what
+ * is already there so that a resync updates in place (aiia-api.md §4; issue #5):
+ * - a booked transaction that was pending becomes that row (same Ferry id), never a duplicate;
+ * - a transaction the bank no longer returns within the fetched window is marked `isDeleted`;
+ * - identical genuine transactions keep their own bank ids, and so stay two.
+ * Records `SyncDone` (and `AccountsUpdated` when a resync changed anything) in the outbox.
+ */
+export async function syncConsent(deps: SyncDeps, consentId: string): Promise<SyncReport> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  const consent = await db.selectFrom('consents').selectAll().where('id', '=', consentId).executeTakeFirst();
+  if (consent === undefined || consent.status !== 'Active' || (consent.delete_at !== null && consent.delete_at <= now)) {
+    return { status: 'skipped', reason: 'consent is not active' };
+  }
+  const connectionRow = await db.selectFrom('connections').selectAll().where('consent_id', '=', consentId).executeTakeFirst();
+  if (connectionRow === undefined) return { status: 'skipped', reason: 'no bank connection' };
+  const provider = deps.providers.get(connectionRow.provider_id);
+  if (provider === undefined) throw new Error(`provider ${connectionRow.provider_id} is not registered`);
+  const connection = JSON.parse(connectionRow.connection) as ProviderConnection;
+  const ctx = { now: () => clock.now() };
+
+  const accounts = await db.selectFrom('accounts').selectAll().where('consent_id', '=', consentId).orderBy('position').execute();
+  const firstSync = accounts.every((a) => a.last_synchronized === null);
+  const bankAccounts = new Map((await provider.listAccounts(connection, ctx)).map((a) => [a.id, a]));
+  const today = isoDate(now);
+  const reports: AccountSyncReport[] = [];
+  let stored = 0;
+
+  for (const account of accounts) {
+    const bankAccount = bankAccounts.get(account.provider_account_id);
+    if (bankAccount === undefined) {
+      if (account.is_orphaned === 0) await db.updateTable('accounts').set({ is_orphaned: 1, updated_at: now }).where('id', '=', account.id).execute();
+      reports.push({ accountId: account.id, inserted: 0, updated: 0, deleted: 0, oldestChangedDate: null, orphaned: true });
+      continue;
+    }
+    const from = isoDate(now - (account.last_synchronized === null ? HISTORY_DAYS : RESYNC_WINDOW_DAYS) * 86_400_000);
+    const transactions = await provider.fetchTransactions(connection, account.provider_account_id, { from, to: today }, ctx);
+    const report = await storeTransactions(db, account, transactions, { from, to: today }, clock.now());
+    stored += report.inserted + report.updated;
+    await db
+      .updateTable('accounts')
+      .set({ ...accountColumns(bankAccount), is_orphaned: 0, sync_status: 'Finished', last_synchronized: clock.now(), updated_at: clock.now() })
+      .where('id', '=', account.id)
+      .execute();
+    reports.push({ ...report, orphaned: false });
+  }
+
+  const finishedAt = clock.now();
+  await db.transaction().execute(async (trx) => {
+    const base = { appId: consent.app_id, consentId, now: finishedAt };
+    await recordEvent(trx, { ...base, event: 'SyncDone', data: { syncedAccountIds: reports.filter((r) => !r.orphaned).map((r) => r.accountId) } });
+    const changed = reports.filter((r) => !r.orphaned && r.inserted + r.updated + r.deleted > 0);
+    if (!firstSync && changed.length > 0) {
+      await recordEvent(trx, {
+        ...base,
+        event: 'AccountsUpdated',
+        data: {
+          changedAccounts: changed.map((r) => ({
+            accountId: r.accountId,
+            transactionsChanged: r.inserted + r.updated + r.deleted,
+            oldestTransactionChangedAt: r.oldestChangedDate === null ? null : `${r.oldestChangedDate}T00:00:00Z`,
+          })),
+        },
+      });
+    }
+    const orphaned = reports.filter((r) => r.orphaned).map((r) => r.accountId);
+    const newlyOrphaned = orphaned.filter((id) => accounts.find((a) => a.id === id)?.is_orphaned === 0);
+    if (newlyOrphaned.length > 0) await recordEvent(trx, { ...base, event: 'AccountsOrphaned', data: { accountIds: newlyOrphaned } });
+    if (consent.one_time === 0) await queueSync(trx, consentId, finishedAt + RESYNC_INTERVAL_MS, finishedAt);
+  });
+  return { status: 'done', firstSync, accounts: reports, stored };
+}
+
+interface ExistingTransaction {
+  id: string;
+  provider_transaction_id: string;
+  date: string;
+  state: string;
+  amount_minor: number;
+  balance_minor: number | null;
+  text: string;
+  original_text: string;
+  value_date: string | null;
+  counterparty_name: string | null;
+  is_deleted: number;
+}
+
+async function storeTransactions(
+  db: Kysely<Database>,
+  account: AccountRow,
+  transactions: BankTransaction[],
+  range: { from: string; to: string },
+  now: number,
+): Promise<Omit<AccountSyncReport, 'orphaned'>> {
+  const existing = await db
+    .selectFrom('transactions')
+    .select(['id', 'provider_transaction_id', 'date', 'state', 'amount_minor', 'balance_minor', 'text', 'original_text', 'value_date', 'counterparty_name', 'is_deleted'])
+    .where('account_id', '=', account.id)
+    .execute();
+  const byBankId = new Map<string, ExistingTransaction>(existing.map((t) => [t.provider_transaction_id, t]));
+  const maxOrdinal = existing.length === 0 ? 0 : ((await db.selectFrom('transactions').select((eb) => eb.fn.max('ordinal').as('m')).where('account_id', '=', account.id).executeTakeFirst())?.m ?? 0);
+
+  const seen = new Set<string>();
+  const inserts: Database['transactions'][] = [];
+  const updates: Array<{ id: string; tx: BankTransaction }> = [];
+  let oldestChangedDate: string | null = null;
+  const changedOn = (date: string) => {
+    if (oldestChangedDate === null || date < oldestChangedDate) oldestChangedDate = date;
+  };
+
+  // The bank lists newest first; new rows get ordinals above every stored one, newest highest.
+  transactions.forEach((tx, index) => {
+    const match = byBankId.get(tx.id) ?? (tx.pendingId !== undefined ? byBankId.get(tx.pendingId) : undefined);
+    if (match !== undefined && !seen.has(match.id)) {
+      seen.add(match.id);
+      if (differs(match, tx)) {
+        updates.push({ id: match.id, tx });
+        changedOn(tx.date < match.date ? tx.date : match.date);
+      }
+      return;
+    }
+    inserts.push({
+      id: newId(),
+      account_id: account.id,
+      consent_id: account.consent_id,
+      provider_transaction_id: tx.id,
+      date: tx.date,
+      ordinal: Number(maxOrdinal) + transactions.length - index,
+      ...transactionColumns(tx),
+      is_deleted: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    changedOn(tx.date);
+  });
+
+  for (let i = 0; i < inserts.length; i += WRITE_CHUNK) {
+    await db.insertInto('transactions').values(inserts.slice(i, i + WRITE_CHUNK)).execute();
+  }
+  for (let i = 0; i < updates.length; i += WRITE_CHUNK) {
+    await db.transaction().execute(async (trx) => {
+      for (const { id, tx } of updates.slice(i, i + WRITE_CHUNK)) {
+        await trx
+          .updateTable('transactions')
+          .set({ provider_transaction_id: tx.id, date: tx.date, ...transactionColumns(tx), is_deleted: 0, updated_at: now })
+          .where('id', '=', id)
+          .execute();
+      }
+    });
+  }
+  // Within the window the bank answered for, what it no longer lists is gone at the bank.
+  const removed = existing.filter((t) => !seen.has(t.id) && t.is_deleted === 0 && t.date >= range.from && t.date <= range.to);
+  for (let i = 0; i < removed.length; i += WRITE_CHUNK) {
+    const chunk = removed.slice(i, i + WRITE_CHUNK);
+    await db.updateTable('transactions').set({ is_deleted: 1, updated_at: now }).where('id', 'in', chunk.map((t) => t.id)).execute();
+    for (const t of chunk) changedOn(t.date);
+  }
+  return { accountId: account.id, inserted: inserts.length, updated: updates.length, deleted: removed.length, oldestChangedDate };
+}
+
+function transactionColumns(tx: BankTransaction) {
+  return {
+    value_date: tx.valueDate,
+    text: tx.text,
+    original_text: tx.originalText,
+    amount_minor: tx.amount.minor,
+    currency: tx.amount.currency,
+    balance_minor: tx.balance?.minor ?? null,
+    state: tx.state,
+    type: tx.type,
+    counterparty_name: tx.counterpartyName,
+    category: tx.category,
+  };
+}
+
+function differs(row: ExistingTransaction, tx: BankTransaction): boolean {
+  return (
+    row.is_deleted !== 0 ||
+    row.provider_transaction_id !== tx.id ||
+    row.date !== tx.date ||
+    row.state !== tx.state ||
+    Number(row.amount_minor) !== tx.amount.minor ||
+    (row.balance_minor === null ? null : Number(row.balance_minor)) !== (tx.balance?.minor ?? null) ||
+    row.text !== tx.text ||
+    row.original_text !== tx.originalText ||
+    row.value_date !== tx.valueDate ||
+    row.counterparty_name !== tx.counterpartyName
+  );
+}
+
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
