@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FerryDatabase } from './db/database.js';
 import { demoRoutes } from './demo/demo-routes.js';
+import { docsRoutes } from './http/docs-routes.js';
 import { assetRoutes } from './http/assets.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -118,6 +119,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(cookie);
   await registerRateLimits(app, config);
   await app.register(swagger, {
+    // Shared schemas keep their own names (Account, Transaction, Money) in the document.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Ferry API', version: '1', description: 'Wire-compatible with Aiia Data: OAuth connect and token, accounts and transactions.' },
@@ -128,6 +131,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   });
 
   await app.register(healthRoutes, { database, isShuttingDown: () => shuttingDown });
+  // Fastify's `prefix` option mounts the plugin's routes under /assets.
   await app.register(assetRoutes, { directory: path.join(ROOT, 'assets'), prefix: '/assets' });
   await app.register(metadataRoute, { issuer });
   await app.register(connectRoute, {
@@ -139,6 +143,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   });
   await app.register(tokenRoutes, { db: database.db, clock, tokens });
   await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
+  await app.register(docsRoutes);
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
 
   return { app, services };

@@ -14,7 +14,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** Ferry's own static assets (CSS, scripts, images), read into memory once: no CDN, no external fonts. */
-export async function assetRoutes(app: FastifyInstance, options: { directory: string; prefix: string }): Promise<void> {
+export async function assetRoutes(app: FastifyInstance, options: { directory: string }): Promise<void> {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
   const walk = (dir: string, rel: string) => {
     if (!fs.existsSync(dir)) return;
@@ -30,7 +30,7 @@ export async function assetRoutes(app: FastifyInstance, options: { directory: st
   };
   walk(options.directory, '');
 
-  app.get(`${options.prefix}/*`, { schema: { hide: true } }, async (request, reply) => {
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const name = (request.params as { '*': string })['*'];
     const file = files.get(name);
     if (file === undefined) return reply.callNotFound();
