@@ -26,16 +26,11 @@ import { AccountSchema, MoneySchema, TransactionSchema } from './data/schemas.js
 import { storeConsentData, syncConsent, SYNC_JOB } from './data/sync.js';
 import type { FlowDeps } from './flow/session.js';
 import { JobRunner } from './jobs/runner.js';
-import type { BankProvider } from './providers/types.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
+import { providerRoutes } from './providers/routes.js';
 import { deploymentSecret } from './settings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The banks Ferry can connect to (src/providers/registry.ts builds it from the configuration). */
-export interface ProviderRegistry {
-  get(id: string): BankProvider | undefined;
-  list(): BankProvider[];
-}
 
 export interface ServerDeps {
   config: Config;
@@ -74,7 +69,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await keys.init();
   const issuer = config.publicUrl;
   const tokens = new TokenService({ db: database.db, clock, keys, issuer });
-  const providers = deps.providers ?? { get: () => undefined, list: () => [] };
+  const providers = deps.providers ?? createProviderRegistry({ db: database.db, sandbox: config.sandbox, publicUrl: issuer });
   const flow: FlowDeps = {
     db: database.db,
     clock,
@@ -142,6 +137,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     providerExists: (id) => providers.get(id) !== undefined,
   });
   await app.register(tokenRoutes, { db: database.db, clock, tokens });
+  await app.register(providerRoutes, { registry: providers });
   await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });

@@ -70,8 +70,11 @@ export async function storeConsentData(
   await queueSync(trx, consent.id, now, now);
 }
 
+/** Queues a sync at `runAt`; a sync already pending for later (the 6-hourly one) is brought forward instead. */
 export async function queueSync(db: Kysely<Database>, consentId: string, runAt: number, now: number): Promise<void> {
-  await enqueueJob(db, { kind: SYNC_JOB, payload: { consentId }, runAt, dedupeKey: `sync:${consentId}`, consentId, now });
+  const dedupeKey = `sync:${consentId}`;
+  await db.updateTable('jobs').set({ run_at: runAt }).where('dedupe_key', '=', dedupeKey).where('status', '=', 'pending').where('run_at', '>', runAt).execute();
+  await enqueueJob(db, { kind: SYNC_JOB, payload: { consentId }, runAt, dedupeKey, consentId, now });
 }
 
 function accountColumns(account: BankAccount) {

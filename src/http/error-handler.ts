@@ -28,7 +28,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof BasicAuthFailed) reply.header('www-authenticate', 'Basic realm="Ferry", charset="UTF-8"');
     if (error instanceof InvalidToken || (error instanceof OAuthError && error.error === 'insufficient_scope')) {
       // RFC 6750 §3: the challenge carries the error code.
-      reply.header('www-authenticate', `Bearer realm="Ferry", error="${body.error}", error_description="${body.error_description.replace(/["\\]/g, '')}"`);
+      reply.header('www-authenticate', `Bearer realm="Ferry", error="${body.error}", error_description="${body.error_description.replace(/[^\x20-\x7e]|["\\]/g, '')}"`);
     }
     if (request.url.startsWith('/v1/oauth/')) reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return reply.code(status).type('application/json; charset=utf-8').send(body);

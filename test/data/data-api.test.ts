@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { revokeGrant } from '../../src/oauth/token-service.js';
+import { connectConsent, runJobs } from '../helpers/connect.js';
+import { DIALECTS } from '../helpers/database.js';
+import { createTestClient, createTestServer, type TestClient, type TestServer } from '../helpers/server.js';
+
+for (const dialect of DIALECTS) {
+  describe(`data API (aiia-api.md §4) [${dialect}]`, () => {
+    let server: TestServer;
+    let client: TestClient;
+
+    beforeEach(async () => {
+      server = await createTestServer(dialect);
+      client = await createTestClient(server);
+    });
+    afterEach(async () => {
+      await server.close();
+    });
+
+    const get = (url: string, token: string) => server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+    const post = (url: string, token: string, body: unknown) =>
+      server.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+
+    it('shows the shared accounts, Syncing until the first sync and Finished after it, with Aiia’s fields', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+      const before = (await get('/v1/accounts', accessToken)).json();
+      assert.ok(before.accounts.length > 0);
+      assert.ok(before.accounts.every((a: { syncStatus: string }) => a.syncStatus === 'Syncing'));
+
+      await runJobs(server);
+      const res = await get('/v1/accounts', accessToken);
+      assert.equal(res.statusCode, 200);
+      const account = res.json().accounts[0];
+      assert.equal(account.syncStatus, 'Finished');
+      assert.ok(account.lastSynchronized);
+      for (const field of ['id', 'name', 'owner', 'type', 'currency', 'available', 'booked', 'availableBalance', 'bookedBalance', 'accountProvider', 'number', 'features', 'isOrphaned', 'groupId', 'groupName']) {
+        assert.ok(field in account, `account.${field}`);
+      }
+      assert.equal(account.accountProvider.id, 'TestDataBank1');
+      assert.equal(account.bookedBalance, account.booked.value);
+      assert.deepEqual((await get(`/v1/accounts/${account.id}`, accessToken)).json(), account);
+    });
+
+    it('pages transactions newest first until pagingToken is null, each exactly once, with balances that reconcile', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+      await runJobs(server);
+      const accounts = (await get('/v1/accounts', accessToken)).json().accounts;
+      for (const account of accounts) {
+        const seen: Array<{ id: string; date: string; state: string; balance: { value: number } | null; transactionAmount: { value: number } }> = [];
+        let token: string | null = null;
+        do {
+          const res = await get(`/v1/accounts/${account.id}/transactions?pageSize=37${token ? `&pagingToken=${encodeURIComponent(token)}` : ''}`, accessToken);
+          assert.equal(res.statusCode, 200, res.body);
+          const page = res.json();
+          seen.push(...page.transactions);
+          token = page.pagingToken;
+        } while (token !== null);
+        assert.equal(new Set(seen.map((t) => t.id)).size, seen.length, 'no transaction twice');
+        for (let i = 1; i < seen.length; i++) assert.ok(seen[i - 1]!.date >= seen[i]!.date, 'newest first');
+        const newestBooked = seen.find((t) => t.state === 'Booked');
+        if (newestBooked !== undefined && account.booked !== null) {
+          assert.equal(newestBooked.balance!.value, account.booked.value, `${account.name}: booked balance is the newest running balance`);
+        }
+        const one = seen[0];
+        if (one) assert.equal((await get(`/v1/accounts/${account.id}/transactions/${one.id}`, accessToken)).json().id, one.id);
+      }
+    });
+
+    it('filters by interval and amount, and keeps paging within the query', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+      await runJobs(server);
+      const account = (await get('/v1/accounts', accessToken)).json().accounts[0];
+      const res = await post(`/v1/accounts/${account.id}/transactions/query`, accessToken, {
+        interval: '2025-06-01T00:00:00Z/2025-07-01T00:00:00Z',
+        amountValueBetween: { max: 0 },
+        pageSize: 5,
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const page = res.json();
+      assert.ok(page.transactions.every((t: { date: string; transactionAmount: { value: number } }) => t.date >= '2025-06-01' && t.date < '2025-07-01' && t.transactionAmount.value <= 0));
+      if (page.pagingToken) {
+        const other = await post(`/v1/accounts/${account.id}/transactions/query`, accessToken, { pagingToken: page.pagingToken, pageSize: 5 });
+        assert.equal(other.statusCode, 400, 'a token from one query does not page another');
+      }
+    });
+
+    it('refuses forged, altered and foreign paging tokens with 400', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+      await runJobs(server);
+      const [first, second] = (await get('/v1/accounts', accessToken)).json().accounts;
+      const page = (await get(`/v1/accounts/${first.id}/transactions?pageSize=2`, accessToken)).json();
+      assert.ok(page.pagingToken);
+      const altered = `${page.pagingToken.slice(0, -2)}${page.pagingToken.endsWith('A') ? 'B' : 'A'}A`;
+      for (const token of ['garbage', altered, Buffer.from('[1,"2030-01-01",1,"x"]').toString('base64url') + '.abc']) {
+        const res = await get(`/v1/accounts/${first.id}/transactions?pagingToken=${encodeURIComponent(token)}`, accessToken);
+        assert.equal(res.statusCode, 400);
+        assert.equal(res.json().error, 'invalid_request');
+      }
+      if (second) {
+        const foreign = await get(`/v1/accounts/${second.id}/transactions?pagingToken=${encodeURIComponent(page.pagingToken)}`, accessToken);
+        assert.equal(foreign.statusCode, 400);
+      }
+    });
+
+    it('makes other consents’ accounts and transactions unreachable: every id is a 404', async () => {
+      const mine = await connectConsent(server, client, { username: 'jane' });
+      const other = await connectConsent(server, client, { username: 'john' });
+      await runJobs(server);
+      const otherAccounts = (await get('/v1/accounts', other.accessToken)).json().accounts;
+      assert.ok(otherAccounts.length > 0);
+      for (const account of otherAccounts) {
+        assert.equal((await get(`/v1/accounts/${account.id}`, mine.accessToken)).statusCode, 404);
+        assert.equal((await get(`/v1/accounts/${account.id}/transactions`, mine.accessToken)).statusCode, 404);
+        assert.equal((await post(`/v1/accounts/${account.id}/transactions/query`, mine.accessToken, {})).statusCode, 404);
+        const txs = (await get(`/v1/accounts/${account.id}/transactions?pageSize=1000`, other.accessToken)).json().transactions;
+        const myAccount = (await get('/v1/accounts', mine.accessToken)).json().accounts[0];
+        for (const tx of txs.slice(0, 200)) {
+          assert.equal((await get(`/v1/accounts/${account.id}/transactions/${tx.id}`, mine.accessToken)).statusCode, 404);
+          assert.equal((await get(`/v1/accounts/${myAccount.id}/transactions/${tx.id}`, mine.accessToken)).statusCode, 404);
+        }
+      }
+      assert.equal((await get(`/v1/consent/${other.consentId}/all-accounts-selected`, mine.accessToken)).statusCode, 404);
+      assert.deepEqual((await get(`/v1/consent/${mine.consentId}/all-accounts-selected`, mine.accessToken)).json(), { allAccountsSelected: true });
+    });
+
+    describe('bearer errors (RFC 6750 §3)', () => {
+      it('answers a missing, malformed or forged token with 401 and WWW-Authenticate: Bearer error="invalid_token"', async () => {
+        const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+        const forged = `${accessToken.slice(0, accessToken.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+        for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer not-a-jwt' }, { authorization: `Bearer ${forged}` }]) {
+          const res = await server.app.inject({ method: 'GET', url: '/v1/accounts', headers });
+          assert.equal(res.statusCode, 401);
+          assert.match(String(res.headers['www-authenticate']), /^Bearer .*error="invalid_token"/);
+          assert.equal(res.json().error, 'invalid_token');
+        }
+      });
+
+      it('answers 401 once the grant is revoked, and once the one-time deadline passes', async () => {
+        const a = await connectConsent(server, client, { username: 'jane' });
+        assert.equal((await get('/v1/accounts', a.accessToken)).statusCode, 200);
+        const grant = await server.services.database.db.selectFrom('grants').select('id').where('consent_id', '=', a.consentId).executeTakeFirstOrThrow();
+        await revokeGrant(server.services.database.db, grant.id, server.clock.now(), 'test');
+        assert.equal((await get('/v1/accounts', a.accessToken)).statusCode, 401);
+
+        const b = await connectConsent(server, client, { username: 'john' });
+        const consent = await server.services.database.db.selectFrom('consents').select('delete_at').where('id', '=', b.consentId).executeTakeFirstOrThrow();
+        server.clock.set(consent.delete_at! - 1000);
+        // The access token itself expired after an hour; refresh to get one that lives to the deadline.
+        const refreshed = await server.app.inject({
+          method: 'POST',
+          url: '/v1/oauth/token',
+          headers: { authorization: client.basic, 'content-type': 'application/json' },
+          payload: JSON.stringify({ grant_type: 'refresh_token', refresh_token: b.refreshToken }),
+        });
+        assert.equal(refreshed.statusCode, 200, refreshed.body);
+        const token = refreshed.json().access_token;
+        assert.equal((await get('/v1/accounts', token)).statusCode, 200, 'one second before the deadline the data is there');
+        server.clock.set(consent.delete_at!);
+        assert.equal((await get('/v1/accounts', token)).statusCode, 401, 'at the deadline it is gone');
+      });
+    });
+
+    it('queues a resync on POST /v1/update (AllQueued)', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane', scopes: 'accounts offline_access' });
+      await runJobs(server);
+      const res = await post('/v1/update', accessToken, { redirectUrl: client.redirectUri });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json(), { status: 'AllQueued', authUrl: null });
+      const pending = await server.services.database.db.selectFrom('jobs').select('run_at').where('status', '=', 'pending').where('kind', '=', 'sync').execute();
+      assert.ok(pending.some((j) => j.run_at <= server.clock.now()));
+    });
+
+    it('records SyncDone after the first sync', async () => {
+      const { consentId } = await connectConsent(server, client, { username: 'jane' });
+      await runJobs(server);
+      const events = await server.services.database.db.selectFrom('events').selectAll().where('consent_id', '=', consentId).execute();
+      assert.deepEqual(events.map((e) => e.event), ['SyncDone']);
+      assert.ok(JSON.parse(events[0]!.data!).syncedAccountIds.length > 0);
+    });
+  });
+}
