@@ -233,7 +233,7 @@ async function startServer(out: Output): Promise<number> {
   const database = await openDatabase(config.database);
   await migrateOrThrow(database);
   const demo = config.demo ? await ensureDemoApp(database.db, systemClock, config.publicUrl) : null;
-  const { app } = await buildServer({ config, database });
+  const { app, services } = await buildServer({ config, database });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -250,6 +250,7 @@ async function startServer(out: Output): Promise<number> {
   process.once('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  services.jobs.start();
   const where = config.database.dialect === 'sqlite' ? `SQLite file ${config.database.file}` : 'PostgreSQL';
   out.log('');
   out.log(`Ferry is running at ${config.publicUrl} (${where}).`);
