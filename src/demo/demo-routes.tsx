@@ -4,11 +4,14 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { constantTimeEqual, randomToken } from '../crypto.js';
 import type { Database } from '../db/schema.js';
+import { registerFormBodyParser } from '../flow/form-body.js';
 import { Page, renderPage } from '../http/page.js';
 import { decodeJwt } from '../tokens/jwt.js';
 import { DEMO_CALLBACK_PATH, loadDemoCredentials } from './demo-app.js';
 
 const COOKIE = 'ferry_demo';
+/** The demo keeps its access token in an HttpOnly cookie for its data page: a stand-in for the app's own session store. */
+const TOKEN_COOKIE = 'ferry_demo_token';
 
 /**
  * The demo app: what an app developer's integration looks like, served by Ferry itself. It builds
@@ -18,6 +21,7 @@ const COOKIE = 'ferry_demo';
 export async function demoRoutes(app: FastifyInstance, options: { db: Kysely<Database>; clock: Clock; publicUrl: string }): Promise<void> {
   const { db, publicUrl } = options;
   const redirectUri = `${publicUrl}${DEMO_CALLBACK_PATH}`;
+  registerFormBodyParser(app);
 
   app.get('/demo', { schema: { hide: true }, config: { html: true } }, async (_request, reply) => {
     const credentials = await loadDemoCredentials(db);
@@ -72,6 +76,21 @@ export async function demoRoutes(app: FastifyInstance, options: { db: Kysely<Dat
     return reply.redirect(url.toString(), 303);
   });
 
+  app.get('/demo/data', { schema: { hide: true }, config: { html: true } }, async (request, reply) => {
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    const token = request.cookies[TOKEN_COOKIE];
+    const read = async (url: string) => {
+      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token ?? ''}` } });
+      return { status: res.statusCode, body: res.json() as Record<string, any> };
+    };
+    const accounts = await read('/v1/accounts');
+    if (token === undefined || accounts.status !== 200) return renderPage(<DemoDataPage accounts={null} transactions={[]} />);
+    const list = accounts.body.accounts as DemoAccount[];
+    const first = list.find((a) => a.syncStatus === 'Finished');
+    const transactions = first === undefined ? [] : ((await read(`/v1/accounts/${encodeURIComponent(first.id)}/transactions?pageSize=15`)).body.transactions as DemoTransaction[]);
+    return renderPage(<DemoDataPage accounts={list} transactions={transactions} transactionsOf={first?.name} />);
+  });
+
   app.get(DEMO_CALLBACK_PATH, { schema: { hide: true }, config: { html: true } }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const credentials = await loadDemoCredentials(db);
@@ -98,6 +117,9 @@ export async function demoRoutes(app: FastifyInstance, options: { db: Kysely<Dat
         response.statusCode === 200
           ? { kind: 'tokens', consentId: query.consentId ?? '', tokens: body, claims: decodeJwt(String(body.access_token))?.claims ?? {} }
           : { kind: 'error', message: `The token endpoint answered ${response.statusCode}: ${String(body.error)} — ${String(body.error_description)}` };
+      if (response.statusCode === 200) {
+        reply.setCookie(TOKEN_COOKIE, String(body.access_token), { path: '/demo', httpOnly: true, sameSite: 'lax', secure: publicUrl.startsWith('https://'), maxAge: 3600 });
+      }
     }
     return renderPage(<DemoCallbackPage outcome={outcome} />);
   });
@@ -126,6 +148,11 @@ function DemoCallbackPage({ outcome }: { outcome: DemoOutcome }) {
             <pre>{JSON.stringify({ ...outcome.tokens, access_token: abbreviate(outcome.tokens.access_token), refresh_token: abbreviate(outcome.tokens.refresh_token) }, null, 2)}</pre>
             <h2>Access token claims</h2>
             <pre>{JSON.stringify(outcome.claims, null, 2)}</pre>
+            <p class="actions">
+              <a class="button" href="/demo/data">
+                Read the shared accounts
+              </a>
+            </p>
           </>
         )}
         <p class="actions">
@@ -141,4 +168,104 @@ function DemoCallbackPage({ outcome }: { outcome: DemoOutcome }) {
 function abbreviate(token: unknown): string {
   const s = String(token);
   return s.length > 40 ? `${s.slice(0, 24)}…${s.slice(-8)}` : s;
+}
+
+interface DemoAccount {
+  id: string;
+  name: string;
+  currency: string;
+  booked: { value: number; currency: string } | null;
+  number: { iban: string | null; bban: string | null; card: string | null };
+  syncStatus: string;
+}
+
+interface DemoTransaction {
+  id: string;
+  date: string;
+  text: string;
+  state: string;
+  transactionAmount: { value: number; currency: string };
+}
+
+function money(m: { value: number; currency: string } | null): string {
+  return m === null ? '—' : new Intl.NumberFormat('en', { style: 'currency', currency: m.currency }).format(m.value);
+}
+
+function DemoDataPage({ accounts, transactions, transactionsOf }: { accounts: DemoAccount[] | null; transactions: DemoTransaction[]; transactionsOf?: string }) {
+  return (
+    <Page culture="en" title="Ferry demo app: shared data">
+      <main class="card">
+        <h1>Shared data</h1>
+        {accounts === null ? (
+          <p role="alert">The demo app has no valid access token (it lasts an hour, and one-time consents end at their deadline). Connect again.</p>
+        ) : (
+          <>
+            <p>
+              What the demo app reads with <code>GET /v1/accounts</code> and <code>GET /v1/accounts/&#123;id&#125;/transactions</code>. Data arrives in the
+              background after you confirm your accounts: reload while an account says Syncing.
+            </p>
+            <table>
+              <caption class="small muted">Accounts</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Account</th>
+                  <th scope="col" class="num">
+                    Balance
+                  </th>
+                  <th scope="col">Sync</th>
+                </tr>
+              </thead>
+              <tbody>
+                {accounts.map((a) => (
+                  <tr key={a.id}>
+                    <td>
+                      {a.name}
+                      <br />
+                      <span class="small muted">{a.number.iban ?? a.number.card ?? a.number.bban ?? ''}</span>
+                    </td>
+                    <td class="num">{money(a.booked)}</td>
+                    <td>{a.syncStatus}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {transactionsOf !== undefined ? (
+              <table>
+                <caption class="small muted">Newest transactions of {transactionsOf}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Date</th>
+                    <th scope="col">Text</th>
+                    <th scope="col" class="num">
+                      Amount
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {transactions.map((t) => (
+                    <tr key={t.id}>
+                      <td>{t.date}</td>
+                      <td>
+                        {t.text}
+                        {t.state === 'Reserved' ? <span class="small muted"> (pending)</span> : null}
+                      </td>
+                      <td class="num">{money(t.transactionAmount)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+          </>
+        )}
+        <p class="actions">
+          <a class="button secondary" href="/demo/data">
+            Reload
+          </a>
+          <a class="button secondary" href="/demo">
+            Back to the demo app
+          </a>
+        </p>
+      </main>
+    </Page>
+  );
 }
