@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ManualClock } from '../../src/clock.js';
+import { installErrorHandling } from '../../src/http/error-handler.js';
 import { createProviderRegistry, type ProviderRegistry } from '../../src/providers/registry.js';
 import { providerRoutes } from '../../src/providers/routes.js';
 import { sandboxBankRoutes } from '../../src/providers/sandbox/routes.js';
@@ -35,6 +36,8 @@ export async function sandboxFixture(dialect: Dialect, options: { slowStepMs?: n
     providers: options.providers,
   });
   const app = Fastify();
+  // Ferry's one error handler, as in production: a NotFound is a 404, a browser gets a page.
+  installErrorHandling(app);
   await app.register(providerRoutes, { registry });
   await app.register(sandboxBankRoutes, { registry, clock });
   await app.ready();

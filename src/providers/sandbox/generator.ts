@@ -481,8 +481,9 @@ function generateMonth(plan: AccountPlan, monthIndex: number, opening: number): 
   if (settlementEntry !== null) {
     // Opening + settlement = the month's target (cards: the bill of the month before is paid).
     settlementEntry.amount = monthTarget(plan, monthIndex) - opening;
-    // A card with nothing to pay has no payment.
-    if (settlementEntry.amount === 0 && plan.kind === 'credit') b.entries.splice(b.entries.indexOf(settlementEntry), 1);
+    // Nothing to move (a card with nothing to pay): no transaction. The business account keeps
+    // its entry, so that its count per day stays exact.
+    if (settlementEntry.amount === 0 && plan.kind !== 'business') b.entries.splice(b.entries.indexOf(settlementEntry), 1);
   }
   return { entries: b.entries, sum };
 }
