@@ -24,6 +24,8 @@ import { PagingTokens } from './data/paging.js';
 import { dataRoutes } from './data/routes.js';
 import { AccountSchema, MoneySchema, TransactionSchema } from './data/schemas.js';
 import { storeConsentData, syncConsent, SYNC_JOB } from './data/sync.js';
+import { flowRoutes } from './flow/flow-routes.js';
+import { legalRoutes } from './flow/legal-routes.js';
 import type { FlowDeps } from './flow/session.js';
 import { JobRunner } from './jobs/runner.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
@@ -137,6 +139,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     providerExists: (id) => providers.get(id) !== undefined,
   });
   await app.register(tokenRoutes, { db: database.db, clock, tokens });
+  await app.register(flowRoutes, { flow, providers, publicUrl: issuer, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
+  await app.register(legalRoutes, { oneTimeRetentionMs: flow.oneTimeRetentionMs });
   await app.register(providerRoutes, { registry: providers });
   await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);

@@ -12,6 +12,8 @@ export interface PageProps {
   scripts?: string[];
   /** Seconds until the page reloads itself (no-JavaScript polling). */
   refreshSeconds?: number;
+  /** Like `refreshSeconds`, but only when scripting is off (a script does the polling otherwise). */
+  noscriptRefreshSeconds?: number;
 }
 
 /** The HTML shell of every page Ferry renders. */
@@ -23,6 +25,11 @@ export function Page(props: PageProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         {props.refreshSeconds !== undefined ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+        {props.noscriptRefreshSeconds !== undefined ? (
+          <noscript>
+            <meta http-equiv="refresh" content={String(props.noscriptRefreshSeconds)} />
+          </noscript>
+        ) : null}
         <title>{props.title}</title>
         <link rel="stylesheet" href="/assets/ferry.css" />
         {(props.styles ?? []).map((href) => (

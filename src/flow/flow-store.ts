@@ -1,0 +1,198 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { AppRow, Database, FlowSessionRow } from '../db/schema.js';
+import type {
+  BankAccount,
+  FormField,
+  LoginErrorText,
+  LoginFailureReason,
+  LoginState,
+  ProviderConnection,
+} from '../providers/types.js';
+import { FLOW_IDLE_TIMEOUT_MS } from './session.js';
+
+/**
+ * The hosted flow's steps, in order (seed page: consent → bank → bank login → accounts → done),
+ * and the two ends a flow can reach. The `step` column holds one of these, or a step with
+ * {@link BUSY} appended while one request works on it (see {@link claimStep}).
+ */
+export const FLOW_STEPS = ['consent', 'bank', 'login', 'accounts', 'done'] as const;
+export type FlowStep = (typeof FLOW_STEPS)[number];
+export type FlowEnd = 'returned' | 'cancelled';
+export type FlowPosition = FlowStep | FlowEnd;
+/** What the `step` column may hold: a position, or a step some request is working on. */
+export type StepValue = FlowPosition | `${FlowStep}:busy`;
+
+const BUSY = ':busy';
+/** A claim older than this was left by a request that died: the step may be claimed again. */
+export const STALE_CLAIM_MS = 60_000;
+/** The idle deadline moves at most once a minute, so most page views write nothing. */
+const EXTEND_EVERY_MS = 60_000;
+
+/** What the hosted flow keeps between requests, in the row's `data` JSON (nothing in memory). */
+export interface FlowData {
+  providerId?: string;
+  login?: LoginProgress;
+  connection?: ProviderConnection;
+  accounts?: BankAccount[];
+  /** The consent's deletion deadline (one-time flow), for the done page. */
+  deleteAt?: number | null;
+  accountCount?: number;
+  /** Names of the shared accounts, for the done page (the consent holds the accounts themselves). */
+  sharedAccounts?: { name: string; number: string | null }[];
+  /** The login failure the user left on, which decides the error the app gets back. */
+  failure?: LoginFailureReason | 'Error';
+  /** The redirect back to the app, sealed with the browser's cookie (see `return-seal.ts`). */
+  returnSeal?: string;
+  /** SHA-256 of the ticket the claim link carries (see `claimTicket`). */
+  claimTicketHash?: string;
+  /** Why the flow ended without a consent, for its closing page. */
+  endReason?: 'cancelled' | 'failed';
+}
+
+export interface LoginProgress {
+  /** The provider's opaque state; null once the login failed. */
+  state: LoginState | null;
+  view: LoginView;
+  /** Text fields the user typed (never passwords or codes), to fill in again after an error. */
+  prefill?: Record<string, string>;
+  lastPollAt?: number;
+}
+
+export type LoginView =
+  | { kind: 'form'; title: string; fields: FormField[]; error?: LoginErrorText }
+  | { kind: 'redirect'; url: string }
+  | { kind: 'poll'; message: string; pollAfterMs: number; approveUrl?: string }
+  | { kind: 'failed'; reason: LoginFailureReason | 'Error'; message: string; retryable: boolean };
+
+/** A flow row with its app, as every hosted-flow request needs both. */
+export interface LoadedFlow {
+  flow: FlowSessionRow;
+  app: Pick<AppRow, 'id' | 'name' | 'logo_url' | 'brand_color'>;
+}
+
+export function isFlowId(value: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+export function parseFlowData(flow: FlowSessionRow): FlowData {
+  return JSON.parse(flow.data) as FlowData;
+}
+
+/** The step a flow is at, without a busy marker. */
+export function flowPosition(flow: Pick<FlowSessionRow, 'step'>): FlowPosition {
+  return (flow.step.endsWith(BUSY) ? flow.step.slice(0, -BUSY.length) : flow.step) as FlowPosition;
+}
+
+export function isBusy(flow: Pick<FlowSessionRow, 'step' | 'updated_at'>, now: number): boolean {
+  return flow.step.endsWith(BUSY) && now - flow.updated_at < STALE_CLAIM_MS;
+}
+
+export function isEnded(position: FlowPosition): position is FlowEnd {
+  return position === 'returned' || position === 'cancelled';
+}
+
+/** Loads a flow and its app, expired or not (an expired flow still gets a page that links back). */
+export async function loadFlow(db: Kysely<Database>, id: string): Promise<LoadedFlow | undefined> {
+  const row = await db
+    .selectFrom('flow_sessions')
+    .innerJoin('apps', 'apps.id', 'flow_sessions.app_id')
+    .selectAll('flow_sessions')
+    .select(['apps.name as app_name', 'apps.logo_url as app_logo_url', 'apps.brand_color as app_brand_color'])
+    .where('flow_sessions.id', '=', id)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { app_name, app_logo_url, app_brand_color, ...flow } = row;
+  return { flow, app: { id: flow.app_id, name: app_name, logo_url: app_logo_url, brand_color: app_brand_color } };
+}
+
+/** Binds a fresh flow to a browser: only the first browser to present the handle wins. */
+export async function bindBrowser(db: Kysely<Database>, id: string, browserHash: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('flow_sessions')
+    .set({ browser_hash: browserHash, updated_at: now, expires_at: now + FLOW_IDLE_TIMEOUT_MS })
+    .where('id', '=', id)
+    .where('browser_hash', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Moves the idle deadline (30 minutes without activity), at most once a minute. */
+export async function extendIdleDeadline(db: Kysely<Database>, flow: FlowSessionRow, now: number): Promise<void> {
+  const deadline = now + FLOW_IDLE_TIMEOUT_MS;
+  if (deadline - flow.expires_at < EXTEND_EVERY_MS) return;
+  await db.updateTable('flow_sessions').set({ expires_at: deadline }).where('id', '=', flow.id).where('expires_at', '>', now).execute();
+  flow.expires_at = deadline;
+}
+
+/**
+ * Moves a flow from one step to the next in one conditional UPDATE: of two identical posts, one
+ * moves it and the other finds it moved. Returns false when the flow was not at `from`.
+ */
+export async function moveStep(
+  db: Kysely<Database>,
+  id: string,
+  from: StepValue | readonly StepValue[],
+  to: FlowPosition,
+  data: FlowData | undefined,
+  now: number,
+): Promise<boolean> {
+  const fromSteps = typeof from === 'string' ? [from] : from;
+  const result = await db
+    .updateTable('flow_sessions')
+    .set({
+      step: to,
+      updated_at: now,
+      expires_at: now + FLOW_IDLE_TIMEOUT_MS,
+      ...(data !== undefined ? { data: JSON.stringify(data) } : {}),
+    })
+    .where('id', '=', id)
+    .where('step', 'in', fromSteps)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Claims a step for work with side effects at the bank (start a login, send a password, poll):
+ * the step is marked busy in one conditional UPDATE, so of two identical posts only one calls the
+ * bank. The winner ends the claim with {@link moveStep} from the busy marker (see
+ * {@link busy}); a claim left by a request that died goes stale after {@link STALE_CLAIM_MS}.
+ */
+export async function claimStep(db: Kysely<Database>, flow: FlowSessionRow, step: FlowStep, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('flow_sessions')
+    .set({ step: busy(step), updated_at: now })
+    .where('id', '=', flow.id)
+    .where('expires_at', '>', now)
+    .where((eb) => eb.or([eb('step', '=', step), eb.and([eb('step', '=', busy(step)), eb('updated_at', '<', now - STALE_CLAIM_MS)])]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The busy marker of a step, as `moveStep`'s `from`. */
+export function busy(step: FlowStep): StepValue {
+  return `${step}:busy`;
+}
+
+/** Gives a claimed step back unchanged (the work failed before it changed anything). */
+export async function releaseStep(db: Kysely<Database>, id: string, step: FlowStep, now: number): Promise<void> {
+  await db.updateTable('flow_sessions').set({ step, updated_at: now }).where('id', '=', id).where('step', '=', busy(step)).execute();
+}
+
+/**
+ * Waits for another request's claim on the flow to end (a double-posted form: the browser shows
+ * the second answer, which must reflect the first one's work), then returns the row as it is.
+ */
+export async function waitWhileBusy(db: Kysely<Database>, clock: Clock, loaded: LoadedFlow, timeoutMs = 15_000): Promise<LoadedFlow> {
+  let current = loaded;
+  const started = Date.now();
+  while (isBusy(current.flow, clock.now()) && Date.now() - started < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const reloaded = await loadFlow(db, loaded.flow.id);
+    if (reloaded === undefined) return current;
+    current = reloaded;
+  }
+  return current;
+}
