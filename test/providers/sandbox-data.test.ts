@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import { formatIban, isValidIban, luhnCheckDigit, norwegianCheckDigit } from '../../src/providers/sandbox/account-numbers.js';
 import { SANDBOX_BANKS } from '../../src/providers/sandbox/banks.js';
 import { civilFromDays, daysFromCivil, isoDate, parseIsoDate, weekday } from '../../src/providers/sandbox/calendar.js';
-import { accountView, businessEntriesOn, HISTORY_DAYS, LONG_HISTORY_TRANSACTIONS, planAccounts, transactionsView } from '../../src/providers/sandbox/generator.js';
+import { planAccounts } from '../../src/providers/sandbox/accounts.js';
+import { businessEntriesOn } from '../../src/providers/sandbox/entries.js';
+import { accountView, transactionsView } from '../../src/providers/sandbox/statements.js';
 import { sandboxUserReference } from '../../src/providers/sandbox/sandbox-bank.js';
-import { scenarioFor } from '../../src/providers/sandbox/scenarios.js';
+import { HISTORY_DAYS, LONG_HISTORY_TRANSACTIONS, scenarioFor } from '../../src/providers/sandbox/scenarios.js';
 import type { BankTransaction } from '../../src/providers/types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { LoginMethod } from '../types.js';
-import type { SandboxBankProfile } from './generator.js';
+import type { SandboxBankProfile } from './accounts.js';
 
 /**
  * The sandbox banks. `TestDataBank1`…`TestDataBank7` are Aiia's own test banks (same ids, any

@@ -20,10 +20,11 @@ import { SANDBOX_OTP_CODE, type SandboxBank } from './banks.js';
 import { DECOUPLED_LOGIN_TTL_MS, REDIRECT_LOGIN_TTL_MS, type SandboxBankLogins } from './bank-logins.js';
 import { BANK_ERRORS, SandboxBankSide } from './bank-side.js';
 import { parseIsoDate } from './calendar.js';
-import { accountView, planAccounts, transactionsView, type AccountPlan } from './generator.js';
+import { planAccounts, type AccountPlan } from './accounts.js';
 import { sandboxBankLogo } from './logos.js';
 import { digest } from './prng.js';
 import { normaliseUsername, scenarioByName, scenarioFor, type Scenario, type ScenarioName } from './scenarios.js';
+import { accountView, transactionsView } from './statements.js';
 
 /** How long each step of the `slow` user takes unless the registry says otherwise. */
 export const DEFAULT_SLOW_STEP_MS = 3_000;

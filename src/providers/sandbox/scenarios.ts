@@ -6,6 +6,17 @@
  * Usernames are compared trimmed and case-insensitively.
  */
 
+/** How far back a sandbox bank keeps history: the window is [today − 730 days, today]. */
+export const HISTORY_DAYS = 730;
+/** The `pending2booked` and `removed` users change every this many milliseconds. */
+export const SCENARIO_SLOT_MS = 5 * 60_000;
+/** For how many slots after the login `pending2booked` keeps making new purchases (24 hours). */
+export const PENDING_TO_BOOKED_SLOTS = 288;
+/** Booked transactions the `longhistory` user has in every history window. */
+export const LONG_HISTORY_TRANSACTIONS = 20_000;
+/** Accounts of the `manyaccounts` user. */
+export const MANY_ACCOUNTS = 30;
+
 export type ScenarioName =
   | 'wrongpassword'
   | 'locked'
