@@ -30,6 +30,7 @@ import type { FlowDeps } from './flow/session.js';
 import { JobRunner } from './jobs/runner.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { providerRoutes } from './providers/routes.js';
+import { sandboxBankRoutes } from './providers/sandbox/routes.js';
 import { deploymentSecret } from './settings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -142,6 +143,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(flowRoutes, { flow, providers, publicUrl: issuer, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
   await app.register(legalRoutes, { oneTimeRetentionMs: flow.oneTimeRetentionMs });
   await app.register(providerRoutes, { registry: providers });
+  // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.
+  await app.register(sandboxBankRoutes, { registry: providers, clock });
   await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });

@@ -85,9 +85,9 @@ async function underClaim(deps: LoginDeps, ctx: FlowContext, from: FlowStep, bas
 
 /** Another request holds (or held) the claim: wait for it, then go where the flow is now. */
 async function afterLostClaim(deps: LoginDeps, ctx: FlowContext): Promise<string> {
-  const settled = await waitWhileBusy(deps.db, deps.clock, ctx.loaded);
-  const fresh = (await loadFlow(deps.db, ctx.flow.id)) ?? settled;
-  return currentStepPath(ctx.flow.id, flowPosition(fresh.flow));
+  const fresh = (await loadFlow(deps.db, ctx.flow.id)) ?? ctx.loaded;
+  const settled = await waitWhileBusy(deps.db, deps.clock, fresh);
+  return currentStepPath(ctx.flow.id, flowPosition(settled.flow));
 }
 
 /** Calls the bank and turns its answer into the flow's next position, data and page. A bank that throws is a failure the user can retry. */
