@@ -4,6 +4,7 @@ import { languageTag } from '../../i18n/culture.js';
 import { providerMessage, type ProviderMessageKey } from '../messages.js';
 import type { Culture } from '../types.js';
 import type { SandboxBank } from './banks.js';
+import { sandboxLogoPath } from './logos.js';
 
 /**
  * The sandbox banks' own pages: what a real bank would show on its site and in its app. Server-
@@ -38,7 +39,7 @@ function BankShell({ bank, culture, title, children }: ShellProps) {
       </head>
       <body class={`bank ${bankClass(bank)}`}>
         <header class="bank-header">
-          <img src={`/assets/banks/${bank.id.toLowerCase()}.svg`} alt="" width={40} height={40} />
+          <img src={sandboxLogoPath(bank)} alt="" width={40} height={40} />
           <span class="bank-name">{bank.name}</span>
         </header>
         <main class="bank-main">

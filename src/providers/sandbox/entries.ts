@@ -322,7 +322,8 @@ export function generateMonth(plan: AccountPlan, monthIndex: number, opening: nu
   let sum = 0;
   for (const entry of b.entries) sum += entry.amount;
   if (settlementEntry !== null) {
-    // Opening + settlement = the month's target (cards: the bill of the month before is paid).
+    // The month then closes at its target plus everything else it holds, whatever the window
+    // (for a card, target 0: the settlement pays the bill of the month before).
     settlementEntry.amount = monthTarget(plan, monthIndex) - opening;
     // Nothing to move (a card with nothing to pay): no transaction. The business account keeps
     // its entry, so that its count per day stays exact.
@@ -330,7 +331,6 @@ export function generateMonth(plan: AccountPlan, monthIndex: number, opening: nu
   }
   return { entries: b.entries, sum };
 }
-
 
 /**
  * The `removed` user's reservation: each slot from the login on holds a new one, and the bank

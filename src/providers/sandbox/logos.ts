@@ -1,5 +1,10 @@
 import type { SandboxBank } from './banks.js';
 
+/** Where Ferry serves a sandbox bank's logo (src/providers/routes.ts). */
+export function sandboxLogoPath(bank: SandboxBank): string {
+  return `/assets/banks/${bank.id.toLowerCase()}.svg`;
+}
+
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**

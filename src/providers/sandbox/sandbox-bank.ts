@@ -21,7 +21,7 @@ import { DECOUPLED_LOGIN_TTL_MS, REDIRECT_LOGIN_TTL_MS, type SandboxBankLogins }
 import { BANK_ERRORS, SandboxBankSide } from './bank-side.js';
 import { parseIsoDate } from './calendar.js';
 import { planAccounts, type AccountPlan } from './accounts.js';
-import { sandboxBankLogo } from './logos.js';
+import { sandboxBankLogo, sandboxLogoPath } from './logos.js';
 import { digest } from './prng.js';
 import { normaliseUsername, scenarioByName, scenarioFor, type Scenario, type ScenarioName } from './scenarios.js';
 import { accountView, transactionsView } from './statements.js';
@@ -50,6 +50,8 @@ interface SandboxConnectionData {
 }
 
 const REFERENCE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Form errors that are the bank refusing the credentials (an empty field is not). */
+const REFUSALS: ReadonlySet<ProviderMessageKey> = new Set(['errWrongPassword', 'errPasswordNumeric', 'errWrongOtp']);
 
 const FAILURE_MESSAGES: Record<LoginFailureReason, ProviderMessageKey> = {
   InvalidCredentials: 'failInvalidCredentials',
@@ -95,7 +97,7 @@ export class SandboxBankProvider implements BankProvider {
       name: this.bank.name,
       countryCode: this.bank.country,
       currency: this.bank.currency,
-      logoUrl: `/assets/banks/${this.bank.id.toLowerCase()}.svg`,
+      logoUrl: sandboxLogoPath(this.bank),
       status: 'Up',
       loginMethods: [this.bank.loginMethod],
       requiresSupervisedUpdate: this.bank.requiresSupervisedUpdate,
@@ -273,7 +275,7 @@ export class SandboxBankProvider implements BankProvider {
           inputMode: numeric ? 'numeric' : 'text',
         },
       ],
-      ...(error === undefined ? {} : { error: { field, message: this.t(ctx, error), reason: 'InvalidCredentials' as const } }),
+      ...(error === undefined ? {} : { error: { field, message: this.t(ctx, error), ...(REFUSALS.has(error) ? { reason: 'InvalidCredentials' as const } : {}) } }),
     };
   }
 
