@@ -75,7 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
   const sandbox = read.boolean('FERRY_SANDBOX', true);
   const demo = read.boolean('FERRY_DEMO', true);
   const trustProxy = read.trustProxy('FERRY_TRUST_PROXY');
-  const retentionHours = read.number('FERRY_ONE_TIME_RETENTION_HOURS', 24, 0, 24);
+  const retentionSeconds = read.duration('FERRY_ONE_TIME_RETENTION', MAX_ONE_TIME_RETENTION_SECONDS, 1, MAX_ONE_TIME_RETENTION_SECONDS);
   const termsUrl = read.optionalUrl('FERRY_TERMS_URL');
   const privacyUrl = read.optionalUrl('FERRY_PRIVACY_URL');
   const rateLimits: RateLimitConfig = {
@@ -95,7 +95,7 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox,
     demo,
     trustProxy,
-    oneTimeRetentionSeconds: Math.min(MAX_ONE_TIME_RETENTION_SECONDS, Math.round(retentionHours * 3600)),
+    oneTimeRetentionSeconds: retentionSeconds,
     termsUrl,
     privacyUrl,
     rateLimits,
@@ -127,15 +127,17 @@ class EnvReader {
     return Number(raw);
   }
 
-  number(name: string, fallback: number, min: number, max: number): number {
+  /** A duration: `24h`, `30m`, `90s`, or plain seconds. */
+  duration(name: string, fallbackSeconds: number, minSeconds: number, maxSeconds: number): number {
     const raw = this.optional(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
-      this.problems.push(`${name} must be a number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-      return fallback;
+    if (raw === undefined) return fallbackSeconds;
+    const match = /^(\d+(?:\.\d+)?)\s*(h|m|s)?$/.exec(raw);
+    const seconds = match === null ? NaN : Number(match[1]) * { h: 3600, m: 60, s: 1 }[(match[2] ?? 's') as 'h' | 'm' | 's'];
+    if (!Number.isFinite(seconds) || seconds < minSeconds || seconds > maxSeconds) {
+      this.problems.push(`${name} must be a duration from ${minSeconds}s to ${maxSeconds / 3600}h, like 24h, 30m or 90s (got ${JSON.stringify(raw)})`);
+      return fallbackSeconds;
     }
-    return value;
+    return Math.round(seconds);
   }
 
   boolean(name: string, fallback: boolean): boolean {

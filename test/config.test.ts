@@ -24,11 +24,11 @@ describe('configuration from the environment', () => {
 
   it('names every bad value in one error', () => {
     assert.throws(
-      () => loadConfig({ PORT: 'eighty', PUBLIC_URL: 'ftp://x', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', FERRY_SANDBOX: 'maybe', FERRY_ONE_TIME_RETENTION_HOURS: '48' }),
+      () => loadConfig({ PORT: 'eighty', PUBLIC_URL: 'ftp://x', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', FERRY_SANDBOX: 'maybe', FERRY_ONE_TIME_RETENTION: '48h' }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         const text = error.message;
-        for (const name of ['PORT', 'PUBLIC_URL', 'DATABASE_URL', 'LOG_LEVEL', 'FERRY_SANDBOX', 'FERRY_ONE_TIME_RETENTION_HOURS']) assert.match(text, new RegExp(name));
+        for (const name of ['PORT', 'PUBLIC_URL', 'DATABASE_URL', 'LOG_LEVEL', 'FERRY_SANDBOX', 'FERRY_ONE_TIME_RETENTION']) assert.match(text, new RegExp(name));
         assert.equal(error.problems.length, 6);
         return true;
       },
@@ -36,7 +36,10 @@ describe('configuration from the environment', () => {
   });
 
   it('lets an operator shorten one-time retention, never lengthen it', () => {
-    assert.equal(loadConfig({ FERRY_ONE_TIME_RETENTION_HOURS: '0.5' }).oneTimeRetentionSeconds, 1800);
-    assert.throws(() => loadConfig({ FERRY_ONE_TIME_RETENTION_HOURS: '25' }), /FERRY_ONE_TIME_RETENTION_HOURS/);
+    assert.equal(loadConfig({ FERRY_ONE_TIME_RETENTION: '30m' }).oneTimeRetentionSeconds, 1800);
+    assert.equal(loadConfig({ FERRY_ONE_TIME_RETENTION: '2s' }).oneTimeRetentionSeconds, 2);
+    assert.equal(loadConfig({ FERRY_ONE_TIME_RETENTION: '3600' }).oneTimeRetentionSeconds, 3600);
+    assert.throws(() => loadConfig({ FERRY_ONE_TIME_RETENTION: '25h' }), /FERRY_ONE_TIME_RETENTION/);
+    assert.throws(() => loadConfig({ FERRY_ONE_TIME_RETENTION: 'a day' }), /FERRY_ONE_TIME_RETENTION/);
   });
 });
