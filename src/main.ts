@@ -14,6 +14,7 @@ import { migrateOrThrow } from './db/migrate.js';
 import { DEMO_CALLBACK_PATH, ensureDemoApp } from './demo/demo-app.js';
 import { buildServer } from './server.js';
 import { createSigningKey } from './tokens/signing-keys.js';
+import { retentionStats } from './consents/retention.js';
 
 interface Command {
   usage: string;
@@ -148,6 +149,30 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }),
   },
+  'consents stats': {
+    usage: 'ferry consents stats [--json]',
+    summary: 'Consents by status, one-time consents past their deadline and not yet erased, and the last retention sweep.',
+    options: { ...help, ...json },
+    run: ({ values, out }) =>
+      withMigratedDatabase(async (database) => {
+        const now = Date.now();
+        const stats = await retentionStats(database.db, now);
+        if (values.json) {
+          out.log(JSON.stringify(stats));
+          return 0;
+        }
+        const statuses = Object.entries(stats.consentsByStatus);
+        out.log(`Consents: ${statuses.length === 0 ? 'none' : statuses.map(([s, n]) => `${n} ${s}`).join(', ')}; ${stats.receipts} erased (deletion receipts).`);
+        out.log(
+          stats.overdue === 0
+            ? 'No one-time consent is past its deadline.'
+            : `${stats.overdue} one-time consent(s) past their deadline, the oldest since ${new Date(stats.oldestOverdueDeadline!).toISOString()} (${Math.round(stats.deletionLagMs / 1000)} s ago).`,
+        );
+        const last = stats.lastSweep;
+        out.log(last === null ? 'The retention sweeper has not run yet.' : `Last sweep ${new Date(last.startedAt).toISOString()}: erased ${last.erased} consent(s) in ${last.durationMs} ms.`);
+        return 0;
+      }),
+  },
   'keys rotate': {
     usage: 'ferry keys rotate',
     summary: 'Create a new token signing key. The previous keys stop signing but keep verifying the tokens they signed until those expire.',
@@ -250,7 +275,7 @@ async function startServer(out: Output): Promise<number> {
   process.once('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  services.jobs.start();
+  await services.startBackgroundWork();
   const where = config.database.dialect === 'sqlite' ? `SQLite file ${config.database.file}` : 'PostgreSQL';
   out.log('');
   out.log(`Ferry is running at ${config.publicUrl} (${where}).`);

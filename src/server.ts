@@ -28,6 +28,8 @@ import { flowRoutes } from './flow/flow-routes.js';
 import { legalRoutes } from './flow/legal-routes.js';
 import type { FlowDeps } from './flow/session.js';
 import { JobRunner } from './jobs/runner.js';
+import { consentRoutes } from './consents/routes.js';
+import { nextSweepAt, RETENTION_SWEEP_JOB, scheduleSweep, sweepExpiredConsents } from './consents/retention.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { providerRoutes } from './providers/routes.js';
 import { sandboxBankRoutes } from './providers/sandbox/routes.js';
@@ -56,6 +58,8 @@ export interface Services {
   flow: FlowDeps;
   /** Runs sync, webhook and deletion jobs; `ferry start` starts it, tests call `runDue()`. */
   jobs: JobRunner;
+  /** Schedules the periodic work (the retention sweeper) and starts the job runner (`ferry start`). */
+  startBackgroundWork(): Promise<void>;
 }
 
 /** Path of the hosted flow's first page; the connect endpoint's 301 points here. */
@@ -102,9 +106,19 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
         if (report.status === 'done') app.log.info({ consentId: payload.consentId, stored: report.stored }, 'sync done');
         return { status: 'done' };
       },
+      [RETENTION_SWEEP_JOB]: async () => {
+        const report = await sweepExpiredConsents({ db: database.db, capabilities: database.capabilities, clock });
+        if (report.erased > 0) app.log.info({ erased: report.erased, rows: report.rows, durationMs: report.durationMs }, 'retention sweep erased expired consents');
+        await scheduleSweep(database.db, await nextSweepAt(database.db, clock.now()), clock.now());
+        return { status: 'done' };
+      },
     },
   });
-  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs };
+  const startBackgroundWork = async () => {
+    await scheduleSweep(database.db, clock.now(), clock.now());
+    jobs.start();
+  };
+  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, startBackgroundWork };
   let shuttingDown = false;
   app.addHook('onClose', async () => {
     shuttingDown = true;
@@ -123,8 +137,13 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
       openapi: '3.1.0',
       info: { title: 'Ferry API', version: '1', description: 'Wire-compatible with Aiia Data: OAuth connect and token, accounts and transactions.' },
       servers: [{ url: issuer }],
-      tags: [{ name: 'OAuth' }, { name: 'Providers' }, { name: 'Data' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: [{ name: 'OAuth' }, { name: 'Providers' }, { name: 'Data' }, { name: 'Consents' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          basic: { type: 'http', scheme: 'basic', description: 'The app’s client id and secret' },
+        },
+      },
     },
   });
 
@@ -145,6 +164,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(providerRoutes, { registry: providers });
   // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.
   await app.register(sandboxBankRoutes, { registry: providers, clock });
+  await app.register(consentRoutes, { database, clock });
   await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });

@@ -5,6 +5,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
  * epoch (UTC); booleans are 0/1 so the same columns work on SQLite and PostgreSQL.
  */
 export interface Database {
+  deletion_receipts: DeletionReceiptsTable;
   connections: ConnectionsTable;
   accounts: AccountsTable;
   transactions: TransactionsTable;
@@ -252,3 +253,16 @@ export interface EventsTable {
   data: string | null;
   created_at: number;
 }
+
+export interface DeletionReceiptsTable {
+  consent_id: string;
+  app_id: string;
+  one_time: number;
+  scopes: string;
+  consent_created_at: number;
+  deadline: number | null;
+  erased_at: number;
+  reason: string;
+  row_counts: string;
+}
+export type DeletionReceiptRow = Selectable<DeletionReceiptsTable>;

@@ -45,7 +45,7 @@ export interface ConnectedConsent {
 export async function connectConsent(
   server: TestServer,
   client: TestClient,
-  options: { providerId?: string; username: string; scopes?: string },
+  options: { providerId?: string; username: string; scopes?: string; email?: string },
 ): Promise<ConnectedConsent> {
   const { services, clock } = server;
   const providerId = options.providerId ?? 'TestDataBank1';
@@ -57,7 +57,7 @@ export async function connectConsent(
     state: 's',
     scopes: options.scopes ?? 'accounts',
     codeChallenge: null,
-    params: PARAMS,
+    params: { ...PARAMS, email: options.email ?? null },
   });
   await createFlowConsent(services.flow, id, { providerId, connection, accounts });
   const finished = await finishFlowSession(services.flow, id, { providerId });

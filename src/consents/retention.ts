@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { DatabaseCapabilities } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { enqueueJob } from '../jobs/queue.js';
+import { claimExpiredConsents, eraseConsent, type RowCounts } from './erase.js';
+
+export const RETENTION_SWEEP_JOB = 'retention-sweep';
+/** The sweeper runs at least this often, and at the next deadline when that comes sooner. */
+export const SWEEP_INTERVAL_MS = 60_000;
+/** Consents erased per transaction: bounded batches keep locks short. */
+export const SWEEP_BATCH = 50;
+/** Abandoned flows and spent credentials are purged this long after they expire. */
+const EXPIRED_GRACE_MS = 60 * 60_000;
+const LAST_SWEEP_SETTING = 'retention:last-sweep';
+
+export interface RetentionDeps {
+  db: Kysely<Database>;
+  capabilities: DatabaseCapabilities;
+  clock: Clock;
+}
+
+export interface SweepReport {
+  erased: number;
+  rows: RowCounts;
+  purged: RowCounts;
+  startedAt: number;
+  durationMs: number;
+}
+
+/**
+ * Erases every consent past its one-time deadline, in batches, then purges what expired on its
+ * own (abandoned flow sessions with their parameters, spent codes and refresh tokens, finished
+ * jobs, the sandbox banks' expired logins). Reports what it did; safe to run in several
+ * processes at once.
+ */
+export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 1000): Promise<SweepReport> {
+  const { db, capabilities, clock } = deps;
+  const startedAt = clock.now();
+  const rows: RowCounts = {};
+  let erased = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const now = clock.now();
+    const done = await db.transaction().execute(async (trx) => {
+      const consents = await claimExpiredConsents(trx, capabilities, now, SWEEP_BATCH);
+      for (const consent of consents) {
+        const receipt = await eraseConsent(trx, consent, 'OneTimeRetention', now);
+        for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) rows[table] = (rows[table] ?? 0) + n;
+      }
+      return consents.length;
+    });
+    erased += done;
+    if (done < SWEEP_BATCH) break;
+  }
+  const purged = await purgeExpired(db, clock.now());
+  const report = { erased, rows, purged, startedAt, durationMs: clock.now() - startedAt };
+  await db
+    .insertInto('settings')
+    .values({ key: LAST_SWEEP_SETTING, value: JSON.stringify(report) })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(report) }))
+    .execute();
+  return report;
+}
+
+async function purgeExpired(db: Kysely<Database>, now: number): Promise<RowCounts> {
+  const before = now - EXPIRED_GRACE_MS;
+  const n = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+  return {
+    flow_sessions: n(await db.deleteFrom('flow_sessions').where('expires_at', '<', before).executeTakeFirst()),
+    authorization_codes: n(await db.deleteFrom('authorization_codes').where('expires_at', '<', before).executeTakeFirst()),
+    refresh_tokens: n(await db.deleteFrom('refresh_tokens').where('expires_at', '<', before).executeTakeFirst()),
+    sandbox_bank_logins: n(await db.deleteFrom('sandbox_bank_logins').where('expires_at', '<', before).executeTakeFirst()),
+    jobs: n(await db.deleteFrom('jobs').where('status', 'in', ['done', 'superseded']).where('finished_at', '<', now - 24 * 3600_000).executeTakeFirst()),
+  };
+}
+
+/** When the sweeper should run next: at the next deadline, and at least every minute. */
+export async function nextSweepAt(db: Kysely<Database>, now: number): Promise<number> {
+  const next = await db.selectFrom('consents').select((eb) => eb.fn.min('delete_at').as('at')).where('delete_at', '>', now).executeTakeFirst();
+  const at = next?.at === null || next?.at === undefined ? Infinity : Number(next.at);
+  return Math.max(now + 250, Math.min(now + SWEEP_INTERVAL_MS, at));
+}
+
+/** Makes sure a sweep is scheduled (at start-up, and after each sweep for the next one). */
+export async function scheduleSweep(db: Kysely<Database>, runAt: number, now: number): Promise<void> {
+  await db.updateTable('jobs').set({ run_at: runAt }).where('dedupe_key', '=', RETENTION_SWEEP_JOB).where('status', '=', 'pending').where('run_at', '>', runAt).execute();
+  await enqueueJob(db, { kind: RETENTION_SWEEP_JOB, payload: {}, runAt, dedupeKey: RETENTION_SWEEP_JOB, maxAttempts: 1000, now });
+}
+
+export interface RetentionStats {
+  consentsByStatus: Record<string, number>;
+  /** One-time consents past their deadline and not yet erased. */
+  overdue: number;
+  oldestOverdueDeadline: number | null;
+  /** How far behind the sweeper is: now minus the oldest overdue deadline (0 when none). */
+  deletionLagMs: number;
+  receipts: number;
+  lastSweep: SweepReport | null;
+}
+
+export async function retentionStats(db: Kysely<Database>, now: number): Promise<RetentionStats> {
+  const statuses = await db.selectFrom('consents').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+  const overdue = await db
+    .selectFrom('consents')
+    .select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('delete_at').as('oldest')])
+    .where('delete_at', '<=', now)
+    .executeTakeFirstOrThrow();
+  const receipts = await db.selectFrom('deletion_receipts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const last = await db.selectFrom('settings').select('value').where('key', '=', LAST_SWEEP_SETTING).executeTakeFirst();
+  const oldest = overdue.oldest === null ? null : Number(overdue.oldest);
+  return {
+    consentsByStatus: Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)])),
+    overdue: Number(overdue.n),
+    oldestOverdueDeadline: oldest,
+    deletionLagMs: oldest === null ? 0 : now - oldest,
+    receipts: Number(receipts.n),
+    lastSweep: last === undefined ? null : (JSON.parse(last.value) as SweepReport),
+  };
+}
