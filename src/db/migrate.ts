@@ -3,6 +3,7 @@ import type { FerryDatabase } from './database.js';
 import * as m001 from './migrations/001_foundation.js';
 import * as m002 from './migrations/002_providers.js';
 import * as m004 from './migrations/004_data.js';
+import * as m005 from './migrations/005_webhooks.js';
 import * as m006 from './migrations/006_retention.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
@@ -10,6 +11,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': m001,
   '002_providers': m002,
   '004_data': m004,
+  '005_webhooks': m005,
   '006_retention': m006,
 };
 

@@ -11,6 +11,7 @@ export interface Database {
   transactions: TransactionsTable;
   jobs: JobsTable;
   events: EventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   apps: AppsTable;
   app_redirect_uris: AppRedirectUrisTable;
   settings: SettingsTable;
@@ -266,3 +267,25 @@ export interface DeletionReceiptsTable {
   row_counts: string;
 }
 export type DeletionReceiptRow = Selectable<DeletionReceiptsTable>;
+
+/** One event's delivery to an app's webhook URL (migration 005; src/webhooks/deliveries.ts). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  app_id: string;
+  url: string;
+  /** pending → delivered | failed */
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: number;
+  claimed_by: string | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  delivered_at: number | null;
+  redelivery_of: string | null;
+  created_at: number;
+}
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
