@@ -23,6 +23,21 @@ export interface Config {
   termsUrl: string | null;
   privacyUrl: string | null;
   rateLimits: RateLimitConfig;
+  webhooks: WebhookConfig;
+  /** Bearer token for /metrics; null: only loopback clients may scrape. */
+  metricsToken: string | null;
+}
+
+/** Webhook delivery (src/webhooks/). */
+export interface WebhookConfig {
+  /**
+   * Deliver to private, loopback, link-local, CGNAT and unique-local addresses (a receiver inside
+   * the operator's network). Off by default: no SSRF through a webhook URL. Loopback is allowed
+   * anyway while the sandbox is on; cloud metadata addresses are never allowed.
+   */
+  allowPrivate: boolean;
+  /** How long one try may take, connection and answer included (10 s by default). */
+  timeoutMs: number;
 }
 
 /** Requests per minute; `enabled: false` turns every limit off (benchmarks, trusted networks). */
@@ -78,11 +93,18 @@ export function loadConfig(env: Env = process.env): Config {
   const retentionSeconds = read.duration('FERRY_ONE_TIME_RETENTION', MAX_ONE_TIME_RETENTION_SECONDS, 1, MAX_ONE_TIME_RETENTION_SECONDS);
   const termsUrl = read.optionalUrl('FERRY_TERMS_URL');
   const privacyUrl = read.optionalUrl('FERRY_PRIVACY_URL');
+  const metricsToken = read.optional('FERRY_METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && metricsToken.length < 16) problems.push('FERRY_METRICS_TOKEN must be at least 16 characters');
   const rateLimits: RateLimitConfig = {
     enabled: read.boolean('FERRY_RATE_LIMITS', true),
     tokenPerClient: read.integer('FERRY_RATE_LIMIT_TOKEN_PER_CLIENT', 1200, 1, 10_000_000),
     tokenPerIp: read.integer('FERRY_RATE_LIMIT_TOKEN_PER_IP', 600, 1, 10_000_000),
     connectPerIp: read.integer('FERRY_RATE_LIMIT_CONNECT_PER_IP', 300, 1, 10_000_000),
+  };
+
+  const webhooks: WebhookConfig = {
+    allowPrivate: read.boolean('FERRY_WEBHOOK_ALLOW_PRIVATE', false),
+    timeoutMs: read.integer('FERRY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -99,6 +121,8 @@ export function loadConfig(env: Env = process.env): Config {
     termsUrl,
     privacyUrl,
     rateLimits,
+    webhooks,
+    metricsToken,
   };
 }
 

@@ -28,6 +28,8 @@ import { flowRoutes } from './flow/flow-routes.js';
 import { legalRoutes } from './flow/legal-routes.js';
 import type { FlowDeps } from './flow/session.js';
 import { JobRunner } from './jobs/runner.js';
+import { FerryMetrics } from './metrics/metrics.js';
+import { metricsRoute } from './metrics/metrics-route.js';
 import { consentRoutes } from './consents/routes.js';
 import { nextSweepAt, RETENTION_SWEEP_JOB, scheduleSweep, sweepExpiredConsents } from './consents/retention.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
@@ -44,6 +46,8 @@ export interface ServerDeps {
   providers?: ProviderRegistry;
   clock?: Clock;
   logger?: Logger;
+  /** Tests that build several servers in one process pass their own (prom-client names are per registry). */
+  metrics?: FerryMetrics;
 }
 
 /** What the routes are built from; tests reach in here to set up state without HTTP. */
@@ -58,6 +62,7 @@ export interface Services {
   flow: FlowDeps;
   /** Runs sync, webhook and deletion jobs; `ferry start` starts it, tests call `runDue()`. */
   jobs: JobRunner;
+  metrics: FerryMetrics;
   /** Schedules the periodic work (the retention sweeper) and starts the job runner (`ferry start`). */
   startBackgroundWork(): Promise<void>;
 }
@@ -77,7 +82,9 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   const issuer = config.publicUrl;
   const tokens = new TokenService({ db: database.db, clock, keys, issuer });
   const providers = deps.providers ?? createProviderRegistry({ db: database.db, sandbox: config.sandbox, publicUrl: issuer });
+  const metrics = deps.metrics ?? new FerryMetrics({ db: database.db, clock });
   const flow: FlowDeps = {
+    onFlowCompleted: () => metrics.flowEvent('completed', 'done'),
     db: database.db,
     clock,
     issuer,
@@ -102,12 +109,18 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     logger: app.log,
     handlers: {
       [SYNC_JOB]: async (_job, payload) => {
-        const report = await syncConsent({ db: database.db, clock, providers }, String(payload.consentId));
+        const started = performance.now();
+        const report = await syncConsent({ db: database.db, clock, providers }, String(payload.consentId)).catch((error: unknown) => {
+          metrics.syncDuration.observe({ outcome: 'failed' }, (performance.now() - started) / 1000);
+          throw error;
+        });
+        metrics.syncDuration.observe({ outcome: report.status }, (performance.now() - started) / 1000);
         if (report.status === 'done') app.log.info({ consentId: payload.consentId, stored: report.stored }, 'sync done');
         return { status: 'done' };
       },
       [RETENTION_SWEEP_JOB]: async () => {
         const report = await sweepExpiredConsents({ db: database.db, capabilities: database.capabilities, clock });
+        for (const [step, n] of Object.entries(report.abandonedFlows)) metrics.flowEvent('abandoned', step, n);
         if (report.erased > 0) app.log.info({ erased: report.erased, rows: report.rows, durationMs: report.durationMs }, 'retention sweep erased expired consents');
         await scheduleSweep(database.db, await nextSweepAt(database.db, clock.now()), clock.now());
         return { status: 'done' };
@@ -118,7 +131,17 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     await scheduleSweep(database.db, clock.now(), clock.now());
     jobs.start();
   };
-  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, startBackgroundWork };
+  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, metrics, startBackgroundWork };
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (route === '/v1/oauth/token') {
+      const grantType = (request.body as { grant_type?: unknown } | undefined)?.grant_type;
+      metrics.tokenGrants.inc({ grant_type: grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other', outcome: reply.statusCode === 200 ? 'issued' : 'refused' });
+    } else if (route === '/v1/oauth/connect' && reply.statusCode === 301) {
+      metrics.flowEvent('started', 'consent');
+    }
+  });
   let shuttingDown = false;
   app.addHook('onClose', async () => {
     shuttingDown = true;
@@ -147,6 +170,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     },
   });
 
+  await app.register(metricsRoute, { metrics, token: config.metricsToken });
   await app.register(healthRoutes, { database, isShuttingDown: () => shuttingDown });
   // Fastify's `prefix` option mounts the plugin's routes under /assets.
   await app.register(assetRoutes, { directory: path.join(ROOT, 'assets'), prefix: '/assets' });

@@ -24,6 +24,8 @@ export interface SweepReport {
   erased: number;
   rows: RowCounts;
   purged: RowCounts;
+  /** Flows given up before they returned to the app, by the step they stopped at. */
+  abandonedFlows: Record<string, number>;
   startedAt: number;
   durationMs: number;
 }
@@ -52,14 +54,26 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
     erased += done;
     if (done < SWEEP_BATCH) break;
   }
+  const abandonedFlows = await countAbandonedFlows(db, clock.now());
   const purged = await purgeExpired(db, clock.now());
-  const report = { erased, rows, purged, startedAt, durationMs: clock.now() - startedAt };
+  const report = { erased, rows, purged, abandonedFlows, startedAt, durationMs: clock.now() - startedAt };
   await db
     .insertInto('settings')
     .values({ key: LAST_SWEEP_SETTING, value: JSON.stringify(report) })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(report) }))
     .execute();
   return report;
+}
+
+async function countAbandonedFlows(db: Kysely<Database>, now: number): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('flow_sessions')
+    .select(['step', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('expires_at', '<', now - EXPIRED_GRACE_MS)
+    .where('step', '!=', 'returned')
+    .groupBy('step')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.step, Number(r.n)]));
 }
 
 async function purgeExpired(db: Kysely<Database>, now: number): Promise<RowCounts> {

@@ -39,6 +39,8 @@ export interface FlowDeps {
   issuer: string;
   oneTimeRetentionMs: number;
   /** Stores the consent's connection and accounts and queues its sync (the data layer), in the consent's transaction. */
+  /** Told when a flow returns to the app with a code (metrics). */
+  onFlowCompleted?: () => void;
   onConsentCreated?: (
     trx: Kysely<Database>,
     created: { consent: ConsentRow; connection: ProviderConnection; accounts: BankAccount[]; now: number },
@@ -179,6 +181,7 @@ export async function finishFlowSession(
       codeChallenge: flow.code_challenge,
       now,
     });
+    deps.onFlowCompleted?.();
     return {
       consentId,
       redirectUrl: buildAuthorizationRedirect(flow.redirect_uri, { code, consentId, state: flow.state, iss: deps.issuer }),
