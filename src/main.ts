@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   addRedirectUri,
@@ -15,6 +16,7 @@ import { DEMO_CALLBACK_PATH, ensureDemoApp } from './demo/demo-app.js';
 import { buildServer } from './server.js';
 import { createSigningKey } from './tokens/signing-keys.js';
 import { retentionStats } from './consents/retention.js';
+import { serveClusterMetrics } from './metrics/metrics.js';
 
 interface Command {
   usage: string;
@@ -36,10 +38,14 @@ const json = { json: { type: 'boolean' } } as const;
 
 const COMMANDS: Record<string, Command> = {
   start: {
-    usage: 'ferry start',
-    summary: 'Start the server (migrations run first). On an empty database, creates the demo app and prints its connect URL.',
-    options: { ...help },
-    run: ({ out }) => startServer(out),
+    usage: 'ferry start [--workers N]',
+    summary: 'Start the server (migrations run first). On an empty database, creates the demo app and prints its connect URL. --workers N runs N processes sharing the port (node:cluster).',
+    options: { ...help, workers: { type: 'string' } },
+    run: ({ values, out }) => {
+      const workers = values.workers === undefined ? 1 : Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new AppError('--workers must be a whole number from 1 to 64.');
+      return workers > 1 && cluster.isPrimary ? startCluster(out, workers) : startServer(out);
+    },
   },
   migrate: {
     usage: 'ferry migrate',
@@ -253,11 +259,54 @@ function withMigratedDatabase<T>(fn: (database: FerryDatabase, config: Config) =
   });
 }
 
+/** Migrations and the first-start demo app: done once, by the single process or the cluster's primary. */
+async function prepareDatabase(config: Config, database: FerryDatabase) {
+  await migrateOrThrow(database);
+  return config.demo ? ensureDemoApp(database.db, systemClock, config.publicUrl) : null;
+}
+
+/**
+ * `--workers N`: the primary prepares the database, then forks N workers that each run a full
+ * Ferry and share the port; nothing but the database is shared between them. A worker that dies
+ * is replaced; SIGTERM is passed on and the primary waits for the workers to finish.
+ */
+async function startCluster(out: Output, workers: number): Promise<number> {
+  const config = loadConfig();
+  const database = await openDatabase(config.database);
+  const demo = await prepareDatabase(config, database);
+  await database.close();
+  serveClusterMetrics();
+  let stopping = false;
+  const fork = () => cluster.fork({ FERRY_CLUSTER_WORKER: '1' });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`ferry: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    setTimeout(fork, 1000).unref();
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  let listening = 0;
+  cluster.on('listening', () => {
+    if (++listening === workers) printBanner(out, config, demo, workers);
+  });
+  for (let i = 0; i < workers; i++) fork();
+  return new Promise<number>(() => {});
+}
+
 async function startServer(out: Output): Promise<number> {
   const config = loadConfig();
   const database = await openDatabase(config.database);
-  await migrateOrThrow(database);
-  const demo = config.demo ? await ensureDemoApp(database.db, systemClock, config.publicUrl) : null;
+  const worker = process.env.FERRY_CLUSTER_WORKER === '1';
+  const demo = worker ? null : await prepareDatabase(config, database);
   const { app, services } = await buildServer({ config, database });
 
   let stopping = false;
@@ -276,9 +325,14 @@ async function startServer(out: Output): Promise<number> {
 
   await app.listen({ port: config.port, host: config.host });
   await services.startBackgroundWork();
+  if (!worker) printBanner(out, config, demo, 1);
+  return 0;
+}
+
+function printBanner(out: Output, config: Config, demo: Awaited<ReturnType<typeof prepareDatabase>>, processes: number): void {
   const where = config.database.dialect === 'sqlite' ? `SQLite file ${config.database.file}` : 'PostgreSQL';
   out.log('');
-  out.log(`Ferry is running at ${config.publicUrl} (${where}).`);
+  out.log(`Ferry is running at ${config.publicUrl} (${where}${processes > 1 ? `, ${processes} processes` : ''}).`);
   if (demo !== null) {
     const connect = new URL(`${config.publicUrl}/v1/oauth/connect`);
     connect.searchParams.set('client_id', demo.credentials.clientId);
@@ -292,5 +346,4 @@ async function startServer(out: Output): Promise<number> {
   }
   out.log(`  API docs: ${config.publicUrl}/docs    health: ${config.publicUrl}/readyz`);
   out.log('');
-  return 0;
 }

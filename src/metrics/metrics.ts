@@ -22,7 +22,11 @@ export class FerryMetrics {
   constructor(deps: { db: Kysely<Database>; clock: Clock; extraGauges?: (registry: Registry) => void }) {
     const registers = [this.registry];
     // With --workers, the primary's AggregatorRegistry asks each worker for this registry.
-    if (cluster.isWorker) AggregatorRegistry.setRegistries([this.registry]);
+    // (Constructing one is what makes prom-client answer the primary's requests in a worker.)
+    if (cluster.isWorker) {
+      AggregatorRegistry.setRegistries([this.registry]);
+      new AggregatorRegistry();
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'ferry_process_' });
     this.httpDuration = new Histogram({
       name: 'ferry_http_request_duration_seconds',
