@@ -36,6 +36,10 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/regis
 import { providerRoutes } from './providers/routes.js';
 import { sandboxBankRoutes } from './providers/sandbox/routes.js';
 import { deploymentSecret } from './settings.js';
+import type { HostResolver } from './webhooks/address-guard.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { registerWebhookMetrics } from './webhooks/metrics.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,6 +52,8 @@ export interface ServerDeps {
   logger?: Logger;
   /** Tests that build several servers in one process pass their own (prom-client names are per registry). */
   metrics?: FerryMetrics;
+  /** How webhook hosts are resolved (tests point names at addresses); the system's DNS by default. */
+  webhookResolver?: HostResolver;
 }
 
 /** What the routes are built from; tests reach in here to set up state without HTTP. */
@@ -63,6 +69,8 @@ export interface Services {
   /** Runs sync, webhook and deletion jobs; `ferry start` starts it, tests call `runDue()`. */
   jobs: JobRunner;
   metrics: FerryMetrics;
+  /** Delivers webhooks; `startBackgroundWork()` starts it, tests call `runDue()`. */
+  webhooks: WebhookDispatcher;
   /** Schedules the periodic work (the retention sweeper) and starts the job runner (`ferry start`). */
   startBackgroundWork(): Promise<void>;
 }
@@ -116,6 +124,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
         });
         metrics.syncDuration.observe({ outcome: report.status }, (performance.now() - started) / 1000);
         if (report.status === 'done') app.log.info({ consentId: payload.consentId, stored: report.stored }, 'sync done');
+        webhooks.nudge();
         return { status: 'done' };
       },
       [RETENTION_SWEEP_JOB]: async () => {
@@ -127,11 +136,23 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
       },
     },
   });
+  const webhookMetrics = registerWebhookMetrics(metrics.registry, { db: database.db, clock });
+  const webhooks = new WebhookDispatcher({
+    database,
+    clock,
+    logger: app.log,
+    // Issue #7: loopback only while the sandbox is on; private ranges only when the operator allows them.
+    policy: { allowPrivate: config.webhooks.allowPrivate, allowLoopback: config.sandbox },
+    timeoutMs: config.webhooks.timeoutMs,
+    onAttempt: webhookMetrics.attempt,
+    ...(deps.webhookResolver !== undefined ? { resolver: deps.webhookResolver } : {}),
+  });
   const startBackgroundWork = async () => {
     await scheduleSweep(database.db, clock.now(), clock.now());
     jobs.start();
+    webhooks.start();
   };
-  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, metrics, startBackgroundWork };
+  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, metrics, webhooks, startBackgroundWork };
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -147,6 +168,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     shuttingDown = true;
     await jobs.stop();
   });
+  app.addHook('onClose', () => webhooks.stop());
   for (const schema of [MoneySchema, AccountSchema, TransactionSchema]) app.addSchema(schema);
 
   installErrorHandling(app);
@@ -160,7 +182,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
       openapi: '3.1.0',
       info: { title: 'Ferry API', version: '1', description: 'Wire-compatible with Aiia Data: OAuth connect and token, accounts and transactions.' },
       servers: [{ url: issuer }],
-      tags: [{ name: 'OAuth' }, { name: 'Providers' }, { name: 'Data' }, { name: 'Consents' }],
+      tags: [{ name: 'OAuth' }, { name: 'Providers' }, { name: 'Data' }, { name: 'Consents' }, { name: 'Webhooks' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -188,7 +210,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(providerRoutes, { registry: providers });
   // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.
   await app.register(sandboxBankRoutes, { registry: providers, clock });
-  await app.register(consentRoutes, { database, clock });
+  await app.register(consentRoutes, { database, clock, onErased: () => webhooks.nudge() });
+  await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
   await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
