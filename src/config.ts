@@ -26,6 +26,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Bearer token for /metrics; null: only loopback clients may scrape. */
   metricsToken: string | null;
+  /** Redis for shared rate limits; null: they live in the database. */
+  redisUrl: string | null;
 }
 
 /** Webhook delivery (src/webhooks/). */
@@ -46,6 +48,8 @@ export interface RateLimitConfig {
   tokenPerClient: number;
   tokenPerIp: number;
   connectPerIp: number;
+  /** Form posts in the hosted flow (bank logins) per IP. */
+  flowPerIp: number;
 }
 
 export type DatabaseConfig =
@@ -100,7 +104,10 @@ export function loadConfig(env: Env = process.env): Config {
     tokenPerClient: read.integer('FERRY_RATE_LIMIT_TOKEN_PER_CLIENT', 1200, 1, 10_000_000),
     tokenPerIp: read.integer('FERRY_RATE_LIMIT_TOKEN_PER_IP', 600, 1, 10_000_000),
     connectPerIp: read.integer('FERRY_RATE_LIMIT_CONNECT_PER_IP', 300, 1, 10_000_000),
+    flowPerIp: read.integer('FERRY_RATE_LIMIT_FLOW_PER_IP', 120, 1, 10_000_000),
   };
+  const redisUrl = read.optional('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL');
 
   const webhooks: WebhookConfig = {
     allowPrivate: read.boolean('FERRY_WEBHOOK_ALLOW_PRIVATE', false),
@@ -123,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits,
     webhooks,
     metricsToken,
+    redisUrl,
   };
 }
 

@@ -1,7 +1,10 @@
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { databaseRateLimitStore } from './http/rate-limit-store.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { SlowDown } from './errors.js';
 import type { Logger } from 'pino';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,7 +177,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   installErrorHandling(app);
   installSecurityHeaders(app, { https: issuer.startsWith('https://') });
   await app.register(cookie);
-  await registerRateLimits(app, config);
+  await registerRateLimits(app, config, database.db, clock);
   await app.register(swagger, {
     // Shared schemas keep their own names (Account, Transaction, Money) in the document.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -223,22 +226,43 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
  * Rate limits per IP on connect and token, and per client on token (clients share NATs, so the
  * per-client limit is the higher one). In memory per process for now.
  */
-async function registerRateLimits(app: FastifyInstance, config: Config): Promise<void> {
+async function registerRateLimits(app: FastifyInstance, config: Config, db: FerryDatabase['db'], clock: Clock): Promise<void> {
   if (!config.rateLimits.enabled) return;
   const limits = config.rateLimits;
-  await app.register(rateLimit, { global: false });
-  const perIp = { token: app.rateLimit({ max: limits.tokenPerIp, timeWindow: 60_000 }), connect: app.rateLimit({ max: limits.connectPerIp, timeWindow: 60_000 }) };
-  const perClient = app.rateLimit({
-    max: limits.tokenPerClient,
-    timeWindow: 60_000,
-    keyGenerator: (request) => `client:${basicClientId(request.headers.authorization) ?? request.ip}`,
-  });
+  // Shared by every process: in Redis when REDIS_URL is set, else in the database.
+  if (config.redisUrl !== null) {
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    redis.on('error', (error) => app.log.warn({ err: { message: error.message } }, 'redis unavailable'));
+    app.addHook('onClose', async () => {
+      redis.disconnect();
+    });
+    await app.register(rateLimit, { global: false, redis, nameSpace: 'ferry-rate-limit:', skipOnError: true });
+  } else {
+    await app.register(rateLimit, { global: false, store: databaseRateLimitStore(db, clock), skipOnError: true });
+  }
+  // @fastify/rate-limit runs one limit per request; checkers let a route count against several.
+  const limit = (max: number, key: (request: FastifyRequest) => string) => app.createRateLimit({ max, timeWindow: 60_000, keyGenerator: key });
+  const ip = (name: string) => (request: FastifyRequest) => `${name}:${request.ip}`;
+  const checkers = {
+    token: [limit(limits.tokenPerIp, ip('token-ip')), limit(limits.tokenPerClient, (r) => `token-client:${basicClientId(r.headers.authorization) ?? r.ip}`)],
+    connect: [limit(limits.connectPerIp, ip('connect-ip'))],
+    flow: [limit(limits.flowPerIp, ip('flow-ip'))],
+  };
+  const hook = (list: typeof checkers.token) => async (request: FastifyRequest, reply: FastifyReply) => {
+    for (const check of list) {
+      const result = await check(request);
+      if (result.isAllowed === false && result.isExceeded) {
+        reply.header('retry-after', String(result.ttlInSeconds));
+        throw new SlowDown(`Too many requests: retry in ${result.ttlInSeconds} seconds.`);
+      }
+    }
+  };
+  const hooksFor = { token: [hook(checkers.token)], connect: [hook(checkers.connect)], flow: [hook(checkers.flow)] };
   app.addHook('onRoute', (route) => {
     const scope = route.config?.rateLimitScope;
-    if (scope !== 'token' && scope !== 'connect') return;
-    const hooks = scope === 'token' ? [perIp.token, perClient] : [perIp.connect];
+    if (scope === undefined) return;
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [...hooks, ...existing] as typeof route.onRequest;
+    route.onRequest = [...hooksFor[scope], ...existing] as typeof route.onRequest;
   });
 }
 

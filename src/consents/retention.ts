@@ -84,6 +84,7 @@ async function purgeExpired(db: Kysely<Database>, now: number): Promise<RowCount
     authorization_codes: n(await db.deleteFrom('authorization_codes').where('expires_at', '<', before).executeTakeFirst()),
     refresh_tokens: n(await db.deleteFrom('refresh_tokens').where('expires_at', '<', before).executeTakeFirst()),
     sandbox_bank_logins: n(await db.deleteFrom('sandbox_bank_logins').where('expires_at', '<', before).executeTakeFirst()),
+    rate_limits: n(await db.deleteFrom('rate_limits').where('reset_at', '<', now).executeTakeFirst()),
     jobs: n(await db.deleteFrom('jobs').where('status', 'in', ['done', 'superseded']).where('finished_at', '<', now - 24 * 3600_000).executeTakeFirst()),
   };
 }

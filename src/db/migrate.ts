@@ -5,6 +5,7 @@ import * as m002 from './migrations/002_providers.js';
 import * as m004 from './migrations/004_data.js';
 import * as m005 from './migrations/005_webhooks.js';
 import * as m006 from './migrations/006_retention.js';
+import * as m007 from './migrations/007_rate_limits.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_data': m004,
   '005_webhooks': m005,
   '006_retention': m006,
+  '007_rate_limits': m007,
 };
 
 export interface MigrationResult {

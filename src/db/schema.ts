@@ -5,6 +5,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
  * epoch (UTC); booleans are 0/1 so the same columns work on SQLite and PostgreSQL.
  */
 export interface Database {
+  rate_limits: RateLimitsTable;
   deletion_receipts: DeletionReceiptsTable;
   connections: ConnectionsTable;
   accounts: AccountsTable;
@@ -289,3 +290,9 @@ export interface WebhookDeliveriesTable {
   created_at: number;
 }
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
