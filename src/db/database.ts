@@ -45,7 +45,7 @@ function openSqlite(file: string): FerryDatabase {
   sqlite.pragma('foreign_keys = ON');
   // Erased personal data is overwritten, not left in free pages (one-time retention).
   sqlite.pragma('secure_delete = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     capabilities: { dialect: 'sqlite', supportsSkipLocked: false, multiHost: false },
@@ -54,6 +54,39 @@ function openSqlite(file: string): FerryDatabase {
     },
     async close() {
       await db.destroy();
+    },
+  };
+}
+
+/** Statements kept prepared per SQLite connection; Ferry's queries are far fewer, one-off multi-row inserts aside. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew, which costs more than running it (tens of µs
+ * for a join against a few µs); SQLite statements are reusable, so keep the recent ones.
+ * A statement still being iterated (a streamed query) is busy and cannot be reused: such a
+ * call gets a fresh statement.
+ */
+function withStatementCache(sqlite: SQLite.Database): { prepare(sql: string): SQLite.Statement; close(): void } {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached !== undefined) {
+        if (cached.busy) return sqlite.prepare(sql);
+        // Map order is insertion order: moving a hit to the end keeps the first key the least recently used.
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(sql, statement);
+      return statement;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
     },
   };
 }
@@ -82,8 +115,10 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
     },
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
-  // An idle client that loses its connection (the database restarted) must not crash the process.
+  // A client that loses its connection (the database restarted) must not crash the process: an
+  // idle one reports on the pool, a busy one on itself (its query fails with the same error).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

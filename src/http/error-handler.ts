@@ -20,7 +20,10 @@ declare module 'fastify' {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const { status, body } = classify(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 503) {
+      request.log.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'database unavailable');
+      reply.header('retry-after', '5');
+    } else if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ err: { type: error.name, error: body.error, detail: (error as OAuthError).detail ?? body.error_description } }, 'request refused');
 
     if (wantsHtml(request)) return sendPage(request, reply, status, pageKind(error, status));
@@ -40,7 +43,19 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/** Errors that mean the database is away for a moment (restarting, unreachable, locked), not a bug. */
+const DATABASE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'SQLITE_BUSY']);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && DATABASE_UNAVAILABLE.has(e.code)) return true;
+  return typeof e?.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message);
+}
+
 function classify(error: FastifyError | Error): { status: number; body: { error: string; error_description: string } } {
+  if (isDatabaseUnavailable(error)) {
+    return { status: 503, body: { error: 'temporarily_unavailable', error_description: 'Ferry cannot reach its database right now; retry in a few seconds.' } };
+  }
   if (error instanceof OAuthError) return { status: error.status, body: { error: error.error, error_description: error.description } };
   if (error instanceof NotFound) return { status: 404, body: { error: 'not_found', error_description: error.description } };
   const fastifyError = error as FastifyError;
@@ -72,6 +87,8 @@ function pageKind(error: Error, status: number): ErrorPageKind {
   if (error instanceof UnknownClient) return 'unknownClient';
   if (error instanceof InvalidRedirectUri) return 'invalidRedirectUri';
   if (status === 404) return 'notFound';
+  if (status === 429) return 'tooManyRequests';
+  if (status === 503) return 'unavailable';
   if (status >= 500) return 'serverError';
   return 'badRequest';
 }
