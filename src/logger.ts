@@ -23,6 +23,13 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.webhookSecret',
   '*.webhook_secret',
+  // Webhooks (src/webhooks/): signatures, bodies (personal data) and URLs (an app may put its own secret in the query).
+  '*.signature',
+  '*.headers["x-aiia-signature"]',
+  '*.rawBody',
+  '*.webhookBody',
+  '*.webhookUrl',
+  '*.webhook_url',
 ];
 
 const SAFE_QUERY_PARAMS = new Set(['client_id', 'response_type', 'scope', 'flow', 'culture', 'providerId', 'pageSize', 'select_all_accounts', 'includeDeleted', 'code_challenge_method', 'error']);

@@ -17,6 +17,7 @@ import { buildServer } from './server.js';
 import { createSigningKey } from './tokens/signing-keys.js';
 import { retentionStats } from './consents/retention.js';
 import { serveClusterMetrics } from './metrics/metrics.js';
+import { webhooksCommands } from './webhooks/cli.js';
 
 interface Command {
   usage: string;
@@ -190,6 +191,7 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }),
   },
+  ...webhooksCommands({ help, json, withMigratedDatabase }),
 };
 
 function generalHelp(): string {

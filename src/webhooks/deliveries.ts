@@ -218,7 +218,7 @@ export async function redeliver(db: Kysely<Database>, id: string, now: number, a
     let query = trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id);
     if (appId !== undefined) query = query.where('app_id', '=', appId);
     const original = await query.executeTakeFirst();
-    if (original === undefined) throw new WebhookRequestRefused('not-found', 'No such delivery for this app.');
+    if (original === undefined) throw new WebhookRequestRefused('not-found', appId === undefined ? `No delivery ${id}.` : 'No such delivery for this app.');
     if (original.status === 'pending') {
       await trx.updateTable('webhook_deliveries').set({ next_attempt_at: now }).where('id', '=', id).where('status', '=', 'pending').where('claimed_by', 'is', null).where('next_attempt_at', '>', now).execute();
       return original.id;
