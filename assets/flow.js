@@ -44,6 +44,7 @@
     var query = form.querySelector('[data-bank-query]');
     var country = form.querySelector('[data-bank-country]');
     var count = document.querySelector('[data-bank-count]');
+    var announcer = document.querySelector('[data-bank-announce]');
     var empty = document.querySelector('[data-bank-empty]');
     var reset = document.querySelector('[data-bank-reset]');
     var groups = document.querySelectorAll('.bank-group');
@@ -67,12 +68,12 @@
         total += visible;
       });
       empty.hidden = total > 0;
-      // Announce the count once the user pauses, not at every key.
+      var template = plural.select(total) === 'one' ? count.getAttribute('data-one') : count.getAttribute('data-other');
+      var text = template.replace('{count}', new Intl.NumberFormat(locale).format(total));
+      count.textContent = text;
+      // Screen readers hear the count once the user pauses, not at every key.
       clearTimeout(announce);
-      announce = setTimeout(function () {
-        var template = plural.select(total) === 'one' ? count.getAttribute('data-one') : count.getAttribute('data-other');
-        count.textContent = template.replace('{count}', new Intl.NumberFormat(locale).format(total));
-      }, 400);
+      announce = setTimeout(function () { announcer.textContent = text; }, 500);
     }
 
     query.addEventListener('input', filter);

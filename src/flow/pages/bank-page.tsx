@@ -61,9 +61,11 @@ export function BankPage({ view, groups, query, country, visibleCount }: BankPag
         </button>
       </form>
 
-      <p class="result-count" role="status" data-bank-count="" data-one={t.bankResults_one} data-other={t.bankResults_other}>
+      <p class="result-count" data-bank-count="" data-one={t.bankResults_one} data-other={t.bankResults_other}>
         {fill(pluralMessage(view.culture, 'bankResults', visibleCount), { count: visibleCount })}
       </p>
+      {/* Search as you type announces the count here once the user pauses, not at every key. */}
+      <p class="visually-hidden" role="status" data-bank-announce="" />
 
       <form method="post" action={flowPath(view.flowId, 'bank')} class="bank-choices">
         <CsrfField view={view} />

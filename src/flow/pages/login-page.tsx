@@ -176,7 +176,7 @@ function FailedView({ view, bank, login, bankPreset }: LoginPageProps & { login:
         {login.retryable ? (
           <form method="post" action={flowPath(view.flowId, 'login/retry')}>
             <CsrfField view={view} />
-            <button type="submit" class="button button-primary" autofocus>
+            <button type="submit" class="button button-primary">
               {t.loginTryAgain}
             </button>
           </form>
