@@ -304,3 +304,18 @@ export async function webhookMetrics(db: Kysely<Database>, now: number): Promise
     oldestUndeliveredAgeSeconds: oldest === null ? 0 : Math.max(0, Math.round((now - oldest) / 1000)),
   };
 }
+
+/** Delivered and failed deliveries are kept this long for the app to look back at, then pruned. */
+export const FINISHED_DELIVERY_RETENTION_MS = 30 * 86_400_000;
+
+/** Deletes up to `limit` finished deliveries older than the retention; pending ones are never pruned. */
+export async function pruneFinishedDeliveries(db: Kysely<Database>, now: number, limit = 5_000): Promise<number> {
+  const old = db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', 'in', ['delivered', 'failed'])
+    .where('created_at', '<', now - FINISHED_DELIVERY_RETENTION_MS)
+    .limit(limit);
+  const result = await db.deleteFrom('webhook_deliveries').where('id', 'in', old).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

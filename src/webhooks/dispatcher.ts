@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { FerryDatabase } from '../db/database.js';
 import { systemResolver, type AddressPolicy, type HostResolver } from './address-guard.js';
-import { claimDeliveries, recordTry, type ClaimedDelivery, type TryRecord, type TryResult } from './deliveries.js';
+import { claimDeliveries, pruneFinishedDeliveries, recordTry, type ClaimedDelivery, type TryRecord, type TryResult } from './deliveries.js';
 import { webhookBody } from './envelope.js';
 import { retryDelayMs } from './retry-schedule.js';
 import { createAgents, sendWebhook, type AttemptKind, type AttemptOutcome, type SenderOptions } from './sender.js';
@@ -28,6 +28,8 @@ export interface WebhookDispatcherOptions {
 
 export const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_POLL_INTERVAL_MS = 200;
+/** How often a running dispatcher prunes finished deliveries past their retention. */
+const PRUNE_INTERVAL_MS = 3600_000;
 const USER_AGENT = 'Ferry-Webhooks/1';
 
 /** Tries by how they ended, since this process started (counters for /metrics). */
@@ -53,6 +55,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<number> | null = null;
   private claimSeq = 0;
+  private lastPruneAt = 0;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -110,6 +113,7 @@ export class WebhookDispatcher {
   /** One polling round: claim while there is room and work, then sleep until a nudge, a free slot or the poll. */
   private async pump(): Promise<void> {
     this.timer = undefined;
+    this.pruneNow();
     try {
       let claimed: number;
       do claimed = await this.claimMore();
@@ -120,6 +124,18 @@ export class WebhookDispatcher {
       this.options.logger.warn({ err: error }, 'webhook polling failed');
       this.schedule(this.pollIntervalMs * 5);
     }
+  }
+
+  /** Once an hour per process: several processes pruning at once only delete the same rows. */
+  private pruneNow(): void {
+    const now = this.options.clock.now();
+    if (now - this.lastPruneAt < PRUNE_INTERVAL_MS) return;
+    this.lastPruneAt = now;
+    pruneFinishedDeliveries(this.options.database.db, now)
+      .then((pruned) => {
+        if (pruned > 0) this.options.logger.info({ pruned }, 'pruned finished webhook deliveries');
+      })
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune webhook deliveries'));
   }
 
   /** Claims as many due deliveries as there are free slots and starts them. One claim at a time per process. */

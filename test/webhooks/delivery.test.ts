@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { verifyWebhook } from '../../packages/client/src/index.js';
 import { ManualClock } from '../../src/clock.js';
-import { claimDeliveries } from '../../src/webhooks/deliveries.js';
+import { claimDeliveries, FINISHED_DELIVERY_RETENTION_MS, pruneFinishedDeliveries } from '../../src/webhooks/deliveries.js';
 import { RETRY_DELAYS_MS } from '../../src/webhooks/retry-schedule.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/database.js';
 import { startReceiver, type TestReceiver } from './receiver.js';
@@ -223,6 +223,18 @@ for (const dialect of DIALECTS) {
       assert.equal(row!.status, 'delivered');
       assert.equal(row!.attempts, 2, 'the dead worker’s try counts');
       await survivor.stop();
+    });
+
+    it('prunes finished deliveries after 30 days, never pending ones', async () => {
+      receiver.answer = (_n, request) => (request.headers['x-aiia-eventid'] === ids[2] ? 500 : 200);
+      const ids = await recordTestEvents(testDb.database, clock, app.clientId, 3);
+      const dispatcher = createDispatcher(testDb.database, clock);
+      await dispatcher.runDue();
+      await dispatcher.stop();
+      assert.equal(await pruneFinishedDeliveries(testDb.database.db, clock.now() + FINISHED_DELIVERY_RETENTION_MS - 1), 0);
+      assert.equal(await pruneFinishedDeliveries(testDb.database.db, clock.now() + FINISHED_DELIVERY_RETENTION_MS + 1), 2);
+      const left = await deliveries();
+      assert.deepEqual(left.map((d) => [d.event_id, d.status]), [[ids[2], 'pending']]);
     });
   });
 }
