@@ -215,7 +215,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(sandboxBankRoutes, { registry: providers, clock });
   await app.register(consentRoutes, { database, clock, onErased: () => webhooks.nudge() });
   await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
-  await app.register(dataRoutes, { db: database.db, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
+  await app.register(dataRoutes, { database, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
 

@@ -13,17 +13,21 @@ export interface WireMoney {
   value: number;
 }
 
-/** Minor units to the wire's decimal number: exact, since the division by a power of ten is done on the string. */
+/** Minor units to the wire's decimal number, exact to the last digit. */
 export function toWireMoney(minor: number, currency: string): WireMoney {
   return { currency, value: minorToNumber(minor, currency) };
 }
 
+const POWERS_OF_TEN = [1, 10, 100, 1000];
+
+/**
+ * `minor / 10^digits` is the double nearest the decimal `minor` with the point moved left: the
+ * operands are exact (integers below 2^53, a small power of ten) and IEEE 754 division rounds the
+ * exact quotient to the nearest double, just as parsing the decimal string would.
+ */
 export function minorToNumber(minor: number, currency: string): number {
   const digits = minorDigits(currency);
-  if (digits === 0) return minor;
-  const negative = minor < 0;
-  const s = Math.abs(minor).toString().padStart(digits + 1, '0');
-  return Number(`${negative ? '-' : ''}${s.slice(0, -digits)}.${s.slice(-digits)}`);
+  return digits === 0 ? minor : minor / POWERS_OF_TEN[digits]!;
 }
 
 /** A wire amount (e.g. a query bound `-291.5`) to minor units, rounding half away from zero at the last digit. */

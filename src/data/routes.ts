@@ -1,25 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import { loadRedirectUris } from '../apps/apps.js';
 import type { Clock } from '../clock.js';
-import type { Database, TransactionRow } from '../db/schema.js';
+import type { FerryDatabase } from '../db/database.js';
 import { InvalidRequest, NotFound } from '../errors.js';
 import { createFlowSession } from '../flow/session.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import type { TokenService } from '../oauth/token-service.js';
 import type { BankProvider } from '../providers/types.js';
-import { bearerAuthentication, type BearerContext } from './bearer.js';
+import { bearerAuthentication, requireLiveGrant, verifyBearerToken, type BearerContext } from './bearer.js';
+import { createDataStore, type DataStore } from './data-store.js';
 import { numberToMinor } from './money.js';
-import type { PagePosition, PagingTokens } from './paging.js';
+import type { PagingTokens } from './paging.js';
 import { AccountSchema, ApiErrorSchema, TransactionPageSchema, TransactionQuerySchema, TransactionSchema } from './schemas.js';
 import { serializeAccount, serializeTransaction } from './serialize.js';
 import { queueSync } from './sync.js';
 
 export interface DataRoutesOptions {
-  db: Kysely<Database>;
+  database: FerryDatabase;
   clock: Clock;
   tokens: TokenService;
   providers: { get(id: string): BankProvider | undefined };
@@ -39,30 +39,44 @@ const security = [{ bearer: [] as string[] }];
 /** The data API of aiia-api.md §4: accounts, transactions, update, all-accounts-selected. */
 export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { db, clock, paging } = options;
-  app.addHook('onRequest', bearerAuthentication(options));
+  const { database, clock, paging } = options;
+  const db = database.db;
+  const store = createDataStore(database);
+  // Every route checks the token and then its grant's liveness (bearer.ts); GET /v1/accounts reads
+  // the liveness with the accounts, in one query, the others before their handler.
+  const verifyToken = verifyBearerToken(options);
+  const authenticate = bearerAuthentication({ store, clock, tokens: options.tokens });
   const bearerOf = (request: FastifyRequest): BearerContext => request.bearer!;
   const providerName = (id: string) => options.providers.get(id)?.describe().name ?? id;
 
   const findAccount = async (request: FastifyRequest, accountId: string) => {
     // Another consent's id is a 404 like an unknown one, so ids cannot be probed.
-    const account = await db.selectFrom('accounts').selectAll().where('id', '=', accountId).where('consent_id', '=', bearerOf(request).consentId).executeTakeFirst();
+    const account = await store.account(accountId, bearerOf(request).consentId);
     if (account === undefined) throw new NotFound('No such account for this consent.');
     return account;
   };
 
   app.get(
     '/v1/accounts',
-    { schema: { tags: ['Data'], summary: 'The consent’s accounts', security, response: { 200: Type.Object({ accounts: Type.Array(Type.Ref('Account')) }), ...errors } } },
+    {
+      schema: { tags: ['Data'], summary: 'The consent’s accounts', security, response: { 200: Type.Object({ accounts: Type.Array(Type.Ref('Account')) }), ...errors } },
+      // No parameters to validate: nothing is answered between the token and the liveness check.
+      onRequest: verifyToken,
+    },
     async (request) => {
-      const rows = await db.selectFrom('accounts').selectAll().where('consent_id', '=', bearerOf(request).consentId).orderBy('position').execute();
-      return { accounts: rows.map((row) => serializeAccount(row, providerName(row.provider_id))) };
+      const now = clock.now();
+      const { live, accounts } = await store.livenessAndAccounts(request.bearerClaims!.sessionId);
+      requireLiveGrant(request, live, now);
+      return { accounts: accounts.map((row) => serializeAccount(row, providerName(row.provider_id))) };
     },
   );
 
   app.get(
     '/v1/accounts/:accountId',
-    { schema: { tags: ['Data'], summary: 'One account', security, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }), response: { 200: Type.Ref('Account'), ...errors } } },
+    {
+      schema: { tags: ['Data'], summary: 'One account', security, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }), response: { 200: Type.Ref('Account'), ...errors } },
+      onRequest: authenticate,
+    },
     async (request) => {
       const row = await findAccount(request, request.params.accountId);
       return serializeAccount(row, providerName(row.provider_id));
@@ -84,11 +98,12 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         }),
         response: { 200: TransactionPageSchema, ...errors },
       },
+      onRequest: authenticate,
     },
     async (request) => {
       const account = await findAccount(request, request.params.accountId);
       const pageSize = request.query.pageSize ?? DEFAULT_PAGE_SIZE;
-      return transactionPage(db, paging, account.id, { queryKey: 'all', pageSize, pagingToken: request.query.pagingToken ?? null, includeDeleted: false });
+      return transactionPage(store, paging, account.id, { queryKey: 'all', pageSize, pagingToken: request.query.pagingToken ?? null, includeDeleted: false });
     },
   );
 
@@ -104,6 +119,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         body: Type.Union([TransactionQuerySchema, Type.Null()]),
         response: { 200: TransactionPageSchema, ...errors },
       },
+      onRequest: authenticate,
     },
     async (request) => {
       const account = await findAccount(request, request.params.accountId);
@@ -115,7 +131,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         balance: body.balanceValueBetween ? toMinorRange(body.balanceValueBetween, account.currency) : null,
       };
       const queryKey = createHash('sha256').update(JSON.stringify([filter, includeDeleted])).digest('base64url');
-      return transactionPage(db, paging, account.id, { queryKey, pageSize: body.pageSize ?? DEFAULT_PAGE_SIZE, pagingToken: body.pagingToken ?? null, includeDeleted, ...filter });
+      return transactionPage(store, paging, account.id, { queryKey, pageSize: body.pageSize ?? DEFAULT_PAGE_SIZE, pagingToken: body.pagingToken ?? null, includeDeleted, ...filter });
     },
   );
 
@@ -129,12 +145,13 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         params: Type.Object({ accountId: Type.String({ maxLength: 64 }), transactionId: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Ref('Transaction'), ...errors },
       },
+      onRequest: authenticate,
     },
     async (request) => {
       const account = await findAccount(request, request.params.accountId);
       const row = await db.selectFrom('transactions').selectAll().where('id', '=', request.params.transactionId).where('account_id', '=', account.id).executeTakeFirst();
       if (row === undefined) throw new NotFound('No such transaction on this account.');
-      return serializeTransaction(row);
+      return serializeTransaction(row, account.id);
     },
   );
 
@@ -150,6 +167,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         body: Type.Union([Type.Object({ redirectUrl: Type.Optional(Type.String({ maxLength: 2000 })) }), Type.Null()]),
         response: { 200: Type.Object({ status: Type.String({ enum: ['AllQueued', 'SupervisedLoginRequired'] }), authUrl: Type.Union([Type.String(), Type.Null()]) }), ...errors },
       },
+      onRequest: authenticate,
     },
     async (request) => {
       const bearer = bearerOf(request);
@@ -197,6 +215,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Object({ allAccountsSelected: Type.Boolean() }), ...errors },
       },
+      onRequest: authenticate,
     },
     async (request) => {
       const bearer = bearerOf(request);
@@ -218,24 +237,23 @@ interface PageQuery {
   balance?: { min: number | null; max: number | null } | null;
 }
 
-async function transactionPage(db: Kysely<Database>, paging: PagingTokens, accountId: string, query: PageQuery) {
-  const after: PagePosition | null = query.pagingToken ? paging.decode(query.pagingToken, accountId, query.queryKey) : null;
-  let select = db.selectFrom('transactions').selectAll().where('account_id', '=', accountId);
-  if (!query.includeDeleted) select = select.where('is_deleted', '=', 0);
-  if (query.interval) select = select.where('date', '>=', query.interval.from).where('date', '<', query.interval.to);
-  if (query.amount?.min != null) select = select.where('amount_minor', '>=', query.amount.min);
-  if (query.amount?.max != null) select = select.where('amount_minor', '<=', query.amount.max);
-  if (query.balance?.min != null) select = select.where('balance_minor', '>=', query.balance.min);
-  if (query.balance?.max != null) select = select.where('balance_minor', '<=', query.balance.max);
-  if (after !== null) {
-    select = select.where((eb) => eb(eb.refTuple('date', 'ordinal', 'id'), '<', eb.tuple(after.date, after.ordinal, after.id)));
-  }
-  const rows: TransactionRow[] = await select.orderBy('date', 'desc').orderBy('ordinal', 'desc').orderBy('id', 'desc').limit(query.pageSize + 1).execute();
+async function transactionPage(store: DataStore, paging: PagingTokens, accountId: string, query: PageQuery) {
+  const after = query.pagingToken ? paging.decode(query.pagingToken, accountId, query.queryKey) : null;
+  const rows = await store.transactionPage(accountId, {
+    includeDeleted: query.includeDeleted,
+    interval: query.interval ?? null,
+    amount: query.amount ?? null,
+    balance: query.balance ?? null,
+    after,
+    limit: query.pageSize + 1,
+  });
   const more = rows.length > query.pageSize;
   const page = more ? rows.slice(0, query.pageSize) : rows;
   const last = page[page.length - 1];
+  const transactions = new Array<ReturnType<typeof serializeTransaction>>(page.length);
+  for (let i = 0; i < page.length; i++) transactions[i] = serializeTransaction(page[i]!, accountId);
   return {
-    transactions: page.map(serializeTransaction),
+    transactions,
     pagingToken: more && last !== undefined ? paging.encode(accountId, query.queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null,
   };
 }

@@ -1,8 +1,8 @@
-import type { AccountRow, TransactionRow } from '../db/schema.js';
+import type { AccountWireRow, TransactionWireRow } from './data-store.js';
 import { minorToNumber, toWireMoney } from './money.js';
 
 /** Account as Aiia clients read it (aiia-api.md §4), legacy flat fields included. */
-export function serializeAccount(row: AccountRow, providerName: string) {
+export function serializeAccount(row: AccountWireRow, providerName: string) {
   const booked = row.booked_minor === null ? null : toWireMoney(Number(row.booked_minor), row.currency);
   const available = row.available_minor === null ? null : toWireMoney(Number(row.available_minor), row.currency);
   return {
@@ -29,7 +29,7 @@ export function serializeAccount(row: AccountRow, providerName: string) {
       paymentTo: false,
       psdPaymentAccount: row.type === 'Consumption',
     },
-    lastSynchronized: row.last_synchronized === null ? null : new Date(Number(row.last_synchronized)).toISOString(),
+    lastSynchronized: row.last_synchronized === null ? null : isoTime(Number(row.last_synchronized)),
     syncStatus: row.sync_status,
     isOrphaned: row.is_orphaned === 1,
     groupId: row.group_id,
@@ -38,13 +38,13 @@ export function serializeAccount(row: AccountRow, providerName: string) {
 }
 
 /** Transaction as Aiia clients read it, legacy `amount`/`currency` included. */
-export function serializeTransaction(row: TransactionRow) {
+export function serializeTransaction(row: TransactionWireRow, accountId: string) {
   const amount = Number(row.amount_minor);
   const detail =
     row.value_date === null && row.counterparty_name === null ? null : { valueDate: row.value_date, counterpartyName: row.counterparty_name };
   return {
     id: row.id,
-    accountId: row.account_id,
+    accountId,
     date: row.date,
     text: row.text,
     originalText: row.original_text,
@@ -57,10 +57,32 @@ export function serializeTransaction(row: TransactionRow) {
     detail,
     categories: row.category === null ? [] : [{ id: row.category, name: categoryName(row.category) }],
     isDeleted: row.is_deleted === 1,
-    creationDate: new Date(Number(row.created_at)).toISOString(),
+    creationDate: isoTime(Number(row.created_at)),
   };
 }
 
+// A page's rows mostly share one sync's creation time and a handful of categories: both are
+// remembered rather than formatted again for every row.
+let lastTime = Number.NaN;
+let lastIso = '';
+
+function isoTime(ms: number): string {
+  if (ms !== lastTime) {
+    lastIso = new Date(ms).toISOString();
+    lastTime = ms;
+  }
+  return lastIso;
+}
+
+const CATEGORY_NAMES_KEPT = 1000;
+const categoryNames = new Map<string, string>();
+
 function categoryName(id: string): string {
-  return id.replace(/[-_]/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
+  let name = categoryNames.get(id);
+  if (name === undefined) {
+    name = id.replace(/[-_]/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
+    if (categoryNames.size >= CATEGORY_NAMES_KEPT) categoryNames.clear();
+    categoryNames.set(id, name);
+  }
+  return name;
 }
