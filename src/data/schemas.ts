@@ -1,7 +1,15 @@
-import { Type } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 
 /** The wire shapes of aiia-api.md §4, as TypeBox schemas: they serialize the answers and write the OpenAPI document. */
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/**
+ * `T | null` in an answer, as one JSON Schema type list (OpenAPI 3.1). fast-json-stringify writes
+ * it after a `typeof` test; for an `anyOf` it runs a schema validator on every value it writes
+ * (a date-time regex for each `lastSynchronized`). Request schemas keep `anyOf` (Ajv's strict
+ * mode wants union types spelled that way).
+ */
+const OrNull = <T extends TSchema & { type: string }>(schema: T) => Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 
 export const MoneySchema = Type.Object({ currency: Type.String(), value: Type.Number() }, { $id: 'Money', description: 'An amount; value is exact to the currency’s minor unit.' });
 const NullableMoney = Type.Union([Type.Ref('Money'), Type.Null()]);
@@ -15,22 +23,22 @@ export const AccountSchema = Type.Object(
     currency: Type.String(),
     available: NullableMoney,
     booked: NullableMoney,
-    availableBalance: Type.Union([Type.Number(), Type.Null()], { description: 'Legacy: available.value' }),
-    bookedBalance: Type.Union([Type.Number(), Type.Null()], { description: 'Legacy: booked.value' }),
+    availableBalance: OrNull(Type.Number({ description: 'Legacy: available.value' })),
+    bookedBalance: OrNull(Type.Number({ description: 'Legacy: booked.value' })),
     accountProvider: Type.Object({ id: Type.String(), name: Type.String() }),
     number: Type.Object({
-      bban: Nullable(Type.String()),
-      bbanParsed: Type.Union([Type.Object({ bankCode: Nullable(Type.String()), accountNumber: Nullable(Type.String()) }), Type.Null()]),
-      bbanType: Nullable(Type.String()),
-      iban: Nullable(Type.String()),
-      card: Nullable(Type.String()),
+      bban: OrNull(Type.String()),
+      bbanParsed: OrNull(Type.Object({ bankCode: OrNull(Type.String()), accountNumber: OrNull(Type.String()) })),
+      bbanType: OrNull(Type.String()),
+      iban: OrNull(Type.String()),
+      card: OrNull(Type.String()),
     }),
     features: Type.Object({ queryable: Type.Boolean(), paymentFrom: Type.Boolean(), paymentTo: Type.Boolean(), psdPaymentAccount: Type.Boolean() }),
-    lastSynchronized: Nullable(Type.String({ format: 'date-time' })),
+    lastSynchronized: OrNull(Type.String({ format: 'date-time' })),
     syncStatus: Type.String({ description: 'Syncing, Finished, Failed' }),
     isOrphaned: Type.Boolean(),
-    groupId: Nullable(Type.String()),
-    groupName: Nullable(Type.String()),
+    groupId: OrNull(Type.String()),
+    groupName: OrNull(Type.String()),
   },
   { $id: 'Account' },
 );
@@ -48,7 +56,7 @@ export const TransactionSchema = Type.Object(
     currency: Type.String({ description: 'Legacy: transactionAmount.currency' }),
     state: Type.String({ description: 'Booked, or Reserved for pending' }),
     type: Type.String(),
-    detail: Type.Union([Type.Object({ valueDate: Nullable(Type.String()), counterpartyName: Nullable(Type.String()) }), Type.Null()]),
+    detail: OrNull(Type.Object({ valueDate: OrNull(Type.String()), counterpartyName: OrNull(Type.String()) })),
     categories: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
     isDeleted: Type.Boolean(),
     creationDate: Type.String({ format: 'date-time' }),
@@ -58,7 +66,7 @@ export const TransactionSchema = Type.Object(
 
 export const TransactionPageSchema = Type.Object({
   transactions: Type.Array(Type.Ref('Transaction')),
-  pagingToken: Nullable(Type.String({ description: 'Pass back to get the next page; null on the last page.' })),
+  pagingToken: OrNull(Type.String({ description: 'Pass back to get the next page; null on the last page.' })),
 });
 
 export const ApiErrorSchema = Type.Object({ error: Type.String(), error_description: Type.String() });
