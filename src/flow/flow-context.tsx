@@ -4,6 +4,7 @@ import type { VNode } from 'preact';
 import type { Clock } from '../clock.js';
 import type { Database, FlowSessionRow } from '../db/schema.js';
 import { renderPage } from '../http/page.js';
+import { contentSecurityPolicy } from '../http/security-headers.js';
 import { resolveCulture } from '../i18n/culture.js';
 import { isOneTime, parseScopeList } from '../oauth/scopes.js';
 import type { BankProvider, Culture } from '../providers/types.js';
@@ -57,7 +58,7 @@ export interface FlowContext {
   view: FlowView;
 }
 
-export type ResolvedFlow = { ok: true; ctx: FlowContext } | { ok: false; status: number; html: string };
+export type ResolvedFlow = { ok: true; ctx: FlowContext } | { ok: false; status: number; html: string; logoUrl?: string | null };
 
 export function requestCulture(request: FastifyRequest, params: ConnectParams | null): Culture {
   const query = request.query as Record<string, unknown> | undefined;
@@ -130,6 +131,22 @@ export function sendHtml(reply: FastifyReply, status: number, page: VNode): Fast
   return reply.code(status).type('text/html; charset=utf-8').send(renderPage(page));
 }
 
+/** The flow's pages show the app's logo; when it is an https URL, the page's CSP allows that one origin for images. */
+export function allowAppLogo(reply: FastifyReply, logoUrl: string | null): void {
+  const origin = externalOrigin(logoUrl);
+  if (origin !== null) reply.header('content-security-policy', contentSecurityPolicy({ imgOrigins: [origin] }));
+}
+
+/** The origin of an app's logo registered as an https URL (apps may also give a path Ferry serves). */
+function externalOrigin(url: string | null): string | null {
+  if (url === null || !url.startsWith('https://')) return null;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
 function neutralView(env: FlowEnvironment, culture: Culture): FlowView {
   return {
     culture,
@@ -167,6 +184,7 @@ export function otherBrowserPage(env: FlowEnvironment, culture: Culture, loaded:
   return {
     ok: false,
     status: 403,
+    logoUrl: loaded.app.logo_url,
     html: renderPage(
       <EndPage view={view} title={t.otherBrowserTitle} tone="warning" action={{ href: back, label: fill(t.backToApp, { app: loaded.app.name }) }}>
         <p>{fill(t.otherBrowserText, { app: loaded.app.name })}</p>
@@ -181,6 +199,7 @@ export function expiredPage(env: FlowEnvironment, ctx: FlowContext): ResolvedFlo
   return {
     ok: false,
     status: 410,
+    logoUrl: ctx.view.app.logoUrl,
     html: renderPage(
       <EndPage view={view} title={t.expiredTitle} tone="warning" action={{ href: back, label: fill(t.backToApp, { app: view.app.name }) }}>
         <p>{fill(t.expiredText, { minutes: FLOW_IDLE_TIMEOUT_MS / 60_000 })}</p>

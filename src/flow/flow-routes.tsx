@@ -5,6 +5,7 @@ import { brandStylesheet } from './brand.js';
 import { bindBrowser, claimStep, FLOW_STEPS, isEnded, loadFlow, moveStep, releaseStep, type FlowData } from './flow-store.js';
 import { browserSecret, csrfTokenMatches, newBrowserSecret, seal, setBrowserCookie, unseal } from './browser-binding.js';
 import {
+  allowAppLogo,
   currentStepPath,
   expiredPage,
   buildContext,
@@ -19,6 +20,7 @@ import {
   type FlowContext,
   type FlowEnvironment,
   type ProviderCatalogue,
+  type ResolvedFlow,
 } from './flow-context.js';
 import { countryName, CULTURE_COUNTRY, maskedAccountNumber, normaliseAccountNumber, searchKey } from './format.js';
 import { registerFormBodyParser, type FormBody } from './form-body.js';
@@ -76,6 +78,7 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
   /** Loads the flow, or answers with the page that says why it cannot go on. */
   async function withFlow(request: FastifyRequest<{ Params: IdParams }>, reply: FastifyReply): Promise<FlowContext | null> {
     const resolved = await resolveFlow(env, request, request.params.id);
+    allowAppLogo(reply, resolved.ok ? resolved.ctx.view.app.logoUrl : (resolved.logoUrl ?? null));
     if (resolved.ok) return resolved.ctx;
     reply.code(resolved.status).type('text/html; charset=utf-8').send(resolved.html);
     return null;
@@ -119,8 +122,9 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
     return reply.redirect(currentStepPath(id, ctx.position), 303);
   });
 
-  function sendUnknown(reply: FastifyReply, page: { ok: false; status: number; html: string } | { ok: true }) {
+  function sendUnknown(reply: FastifyReply, page: ResolvedFlow) {
     if (page.ok) throw new Error('unreachable');
+    allowAppLogo(reply, page.logoUrl ?? null);
     return reply.code(page.status).type('text/html; charset=utf-8').send(page.html);
   }
 

@@ -57,9 +57,16 @@ export function formatDateTime(culture: Culture, epochMs: number): string {
   return format.format(epochMs);
 }
 
+const numberFormats = new Map<Culture, Intl.NumberFormat>();
+
 /** A count or an amount of hours: at most one decimal (a retention of 0.5 hours is possible). */
 export function formatNumber(culture: Culture, value: number): string {
-  return new Intl.NumberFormat(LOCALES[culture], { maximumFractionDigits: 1 }).format(value);
+  let format = numberFormats.get(culture);
+  if (format === undefined) {
+    format = new Intl.NumberFormat(LOCALES[culture], { maximumFractionDigits: 1 });
+    numberFormats.set(culture, format);
+  }
+  return format.format(value);
 }
 
 const regionNames = new Map<Culture, Intl.DisplayNames>();

@@ -5,11 +5,29 @@ import type { FastifyInstance } from 'fastify';
  * no referrer). HSTS only when Ferry's public URL is https, where it means something.
  */
 export function installSecurityHeaders(app: FastifyInstance, options: { https: boolean }): void {
-  const csp = [
+  const csp = contentSecurityPolicy();
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    const type = String(reply.getHeader('content-type') ?? '');
+    // A route may set a policy of its own (only ever as strict, e.g. one more image origin).
+    if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) reply.header('content-security-policy', csp);
+    if (options.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    return payload;
+  });
+}
+
+/**
+ * Ferry's policy for HTML pages. `imgOrigins` adds image sources: the hosted flow shows an app's
+ * registered https logo, and nothing else from outside.
+ */
+export function contentSecurityPolicy(options: { imgOrigins?: readonly string[] } = {}): string {
+  return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    ['img-src', "'self'", 'data:', ...(options.imgOrigins ?? [])].join(' '),
     "font-src 'self'",
     "connect-src 'self'",
     "form-action 'self' http: https:",
@@ -17,13 +35,4 @@ export function installSecurityHeaders(app: FastifyInstance, options: { https: b
     "base-uri 'none'",
     "object-src 'none'",
   ].join('; ');
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    const type = String(reply.getHeader('content-type') ?? '');
-    if (type.startsWith('text/html')) reply.header('content-security-policy', csp);
-    if (options.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    return payload;
-  });
 }

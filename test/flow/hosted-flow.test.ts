@@ -457,6 +457,17 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('shows the app’s https logo, allowing that one origin for images and nothing else', async () => {
+      const branded = await createFlowTestClient(server, { logoUrl: 'https://static.budgetbuddy.example/logo.svg' });
+      const { page } = await startFlow(server, branded);
+      assert.match(page.body, /<img class="app-logo" src="https:\/\/static\.budgetbuddy\.example\/logo\.svg" alt width="40" height="40"\/>/);
+      const csp = String(page.headers['content-security-policy']);
+      assert.match(csp, /img-src 'self' data: https:\/\/static\.budgetbuddy\.example(;|$)/);
+      assert.match(csp, /script-src 'self';/);
+      const plain = await startFlow(server, client);
+      assert.match(String(plain.page.headers['content-security-policy']), /img-src 'self' data:;/);
+    });
+
     it('colours the pages with the app’s brand colour, darkened until white text on it passes AA', async () => {
       const yellow = await createFlowTestClient(server, { brandColor: '#FFD400' });
       const { page } = await startFlow(server, yellow);
