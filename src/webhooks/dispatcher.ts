@@ -180,15 +180,16 @@ export class WebhookDispatcher {
     } else {
       const body = webhookBody(delivery.event);
       const timestamp = webhookTimestamp(clock.now());
+      // Header names cased exactly as Aiia sends them, for receivers that look them up case-sensitively.
       const headers: Record<string, string> = {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': USER_AGENT,
-        'x-aiia-event': delivery.event.event,
-        'x-aiia-eventid': delivery.eventId,
-        'x-aiia-timestamp': timestamp,
+        'Content-Type': 'application/json; charset=utf-8',
+        'User-Agent': USER_AGENT,
+        'X-Aiia-Event': delivery.event.event,
+        'X-Aiia-EventId': delivery.eventId,
+        'X-Aiia-TimeStamp': timestamp,
       };
       if (delivery.webhookSecret !== null && delivery.webhookSecret !== '') {
-        headers['x-aiia-signature'] = signWebhook(delivery.webhookSecret, { timestamp, eventId: delivery.eventId, event: delivery.event.event, body });
+        headers['X-Aiia-Signature'] = signWebhook(delivery.webhookSecret, { timestamp, eventId: delivery.eventId, event: delivery.event.event, body });
       }
       outcome = await sendWebhook({ url: delivery.webhookUrl, headers, body }, this.sender);
       this.counters[outcome.kind] += 1;

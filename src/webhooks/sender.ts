@@ -85,7 +85,7 @@ function post(target: WebhookTarget, request: WebhookRequest, options: SenderOpt
         host: target.host,
         port: target.url.port === '' ? (secure ? 443 : 80) : Number(target.url.port),
         path: `${target.url.pathname}${target.url.search}`,
-        headers: { ...request.headers, 'content-length': String(body.length) },
+        headers: { ...request.headers, 'Content-Length': String(body.length) },
         agent: secure ? options.agents.https : options.agents.http,
         lookup: pinnedLookup(target),
         // The TLS name is the URL's host, never the address: the certificate must match the name.

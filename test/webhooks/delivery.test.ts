@@ -40,6 +40,7 @@ for (const dialect of DIALECTS) {
 
       assert.equal(receiver.received.length, 1);
       const { headers, rawBody } = receiver.received[0]!;
+      for (const name of ['X-Aiia-Event', 'X-Aiia-EventId', 'X-Aiia-TimeStamp', 'X-Aiia-Signature']) assert.ok(receiver.received[0]!.rawHeaderNames.includes(name), `${name}, cased as Aiia sends it`);
       assert.equal(headers['x-aiia-event'], 'SyncDone');
       assert.equal(headers['x-aiia-eventid'], eventId);
       assert.match(String(headers['content-type']), /^application\/json/);

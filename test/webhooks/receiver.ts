@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** One request as the receiver saw it: headers (lowercase) and the raw body bytes. */
 export interface ReceivedWebhook {
   headers: http.IncomingHttpHeaders;
+  /** Header names as sent on the wire, in order. */
+  rawHeaderNames: string[];
   rawBody: Buffer;
   receivedAt: number;
 }
@@ -42,7 +44,7 @@ export async function startReceiver(answer: TestReceiver['answer'] = () => 200):
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request: ReceivedWebhook = { headers: req.headers, rawBody: Buffer.concat(chunks), receivedAt: Date.now() };
+      const request: ReceivedWebhook = { headers: req.headers, rawHeaderNames: req.rawHeaders.filter((_, i) => i % 2 === 0), rawBody: Buffer.concat(chunks), receivedAt: Date.now() };
       const n = received.length;
       received.push(request);
       const a = receiver.answer(n, request);
