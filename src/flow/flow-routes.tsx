@@ -65,6 +65,8 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
   const deps = (request: FastifyRequest): LoginDeps => ({ ...env, log: request.log });
   const claimPath = options.claimPath ?? DEFAULT_CLAIM_PATH;
   const html = { html: true } as const;
+  /** Posts that reach the bank (a password, a new login) count against the per-IP flow limit. */
+  const bankCall = { html: true, rateLimitScope: 'flow' } as const;
   const hide = { hide: true } as const;
 
   registerFormBodyParser(app);
@@ -189,7 +191,7 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
     return { groups, visibleCount };
   }
 
-  app.post<{ Params: IdParams }>('/flow/:id/bank', { schema: hide, config: html }, async (request, reply) => {
+  app.post<{ Params: IdParams }>('/flow/:id/bank', { schema: hide, config: bankCall }, async (request, reply) => {
     const ctx = await withPostedFlow(request, reply);
     if (ctx === null) return reply;
     if (!isAt(ctx, 'bank')) return redirectToCurrentStep(reply, ctx);
@@ -216,7 +218,12 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
     if (ctx === null) return reply;
     if (!isAt(ctx, 'login')) return redirectToCurrentStep(reply, ctx);
     const provider = providers.get(ctx.data.providerId ?? '');
-    if (provider === undefined || ctx.data.login === undefined) return reply.redirect(flowPath(ctx.flow.id, ctx.params.providerId !== null ? 'consent' : 'bank'), 303);
+    if (provider === undefined || ctx.data.login === undefined) {
+      // A bank removed from the configuration mid-flow: say so, and offer the ways on (never a loop, never a dead end).
+      const login = { state: null, view: { kind: 'failed', reason: 'Error', message: '', retryable: false } } as const;
+      const bank = { id: ctx.data.providerId ?? '', name: ctx.data.providerId ?? '', logoUrl: null };
+      return sendHtml(reply, 200, <LoginPage view={ctx.view} bank={bank} login={login.view} prefill={{}} bankPreset={ctx.params.providerId !== null} />);
+    }
     // Without JavaScript the waiting page reloads itself; each load asks the bank once when due.
     if (ctx.data.login.view.kind === 'poll' && (request.query.check === '1' || pollIsDue(ctx, clock.now()))) {
       if (await pollLogin(deps(request), ctx, provider)) {
@@ -240,7 +247,7 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
     );
   });
 
-  app.post<{ Params: IdParams }>('/flow/:id/login', { schema: hide, config: html }, async (request, reply) => {
+  app.post<{ Params: IdParams }>('/flow/:id/login', { schema: hide, config: bankCall }, async (request, reply) => {
     const ctx = await withPostedFlow(request, reply);
     if (ctx === null) return reply;
     const view = ctx.data.login?.view;
@@ -267,7 +274,7 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
     return reply.send({ waiting: true, pollAfterMs: ctx.data.login.view.pollAfterMs });
   });
 
-  app.post<{ Params: IdParams }>('/flow/:id/login/retry', { schema: hide, config: html }, async (request, reply) => {
+  app.post<{ Params: IdParams }>('/flow/:id/login/retry', { schema: hide, config: bankCall }, async (request, reply) => {
     const ctx = await withPostedFlow(request, reply);
     if (ctx === null) return reply;
     const view = ctx.data.login?.view;
