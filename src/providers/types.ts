@@ -39,6 +39,12 @@ export interface FormField {
   hint?: string;
   autocomplete?: string;
   inputMode?: 'text' | 'numeric';
+  /**
+   * The values the field takes, when the user picks one (a bank's SCA methods). A flow may show
+   * them as radio buttons; a flow that does not still works, as the hint lists them by number and
+   * the provider accepts the number or the value.
+   */
+  options?: { value: string; label: string }[];
 }
 
 /** What the hosted flow must do next in a login. */
@@ -80,6 +86,30 @@ export interface LoginContext {
   /** Where the bank must send the user back to (the flow's callback URL). */
   returnUrl: string;
   now(): number;
+  /**
+   * The consent is for one access (Aiia's one-time flow, `scope=accounts`): banks that know the
+   * difference (PSD2: `recurringIndicator`, `frequencyPerDay`) are asked for that only. Default false.
+   */
+  oneTime?: boolean;
+  /** The user's browser, as the bank must see it during the login (PSD2: `PSU-IP-Address`, …). */
+  psu?: PsuContext;
+}
+
+/**
+ * What Ferry forwards about the user's browser while the user is present (NextGenPSD2 `PSU-*`
+ * headers): taken from the user's request to Ferry, never made up.
+ */
+export interface PsuContext {
+  /** The user's IP address (Fastify's `request.ip`, behind `FERRY_TRUST_PROXY`). */
+  ipAddress: string;
+  ipPort?: number;
+  userAgent?: string;
+  accept?: string;
+  acceptCharset?: string;
+  acceptEncoding?: string;
+  acceptLanguage?: string;
+  /** The method of the user's request to Ferry (`GET`, `POST`). */
+  httpMethod?: string;
 }
 
 /** What a successful login leaves: opaque to Ferry, JSON only, stored with the consent. */
@@ -129,6 +159,22 @@ export interface BankTransaction {
 
 export interface FetchContext {
   now(): number;
+  /**
+   * The user asked for this read and is at the screen (the hosted flow's account list). Banks allow
+   * such reads without limit, and count every other one (PSD2: at most `frequencyPerDay` a day).
+   * Background jobs leave it unset: a sync never passes for the user.
+   */
+  userPresent?: boolean;
+  /** With `userPresent`: the user's browser, forwarded as the bank asks (`PSU-IP-Address`, …). */
+  psu?: PsuContext;
+}
+
+/** What the bank allows on a connection, so the sync plans its reads within it. */
+export interface AccessLimits {
+  /** Reads a day without the user (per account and kind of data); null when the bank sets none. */
+  unattendedReadsPerDay: number | null;
+  /** When the consent at the bank ends (epoch ms) and the user must log in again; null: no end known. */
+  expiresAt: number | null;
 }
 
 export interface BankProvider {
@@ -147,4 +193,6 @@ export interface BankProvider {
     range: { from: string; to: string },
     ctx: FetchContext,
   ): Promise<BankTransaction[]>;
+  /** The bank's limits on this connection (real banks); a provider without any leaves it out. */
+  accessLimits?(connection: ProviderConnection): AccessLimits;
 }
