@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Why the request was refused, for its log line. */
+    refusal?: { type: string; error?: string; detail: string };
+  }
+}
+
+/**
+ * One log line per data API request (DESIGN: one JSON line per request, with its id), where
+ * Fastify writes two (`incoming request`, `request completed`) and the error handler a third for
+ * a refusal. The data API answers thousands of requests a second; each line, with its redaction,
+ * cost about 5 % of a request's CPU. The line has the request (method, redacted URL, address),
+ * the status, the time taken and, for a refusal, why. 5xx are still logged with their stack by
+ * the error handler (at error, which the route level lets through).
+ */
+export function logOneLinePerRequest(app: FastifyInstance): void {
+  const log = app.log;
+  app.addHook('onRoute', (route) => {
+    // Unset, a route's level is '' (the server's).
+    if (!route.logLevel) route.logLevel = 'warn';
+  });
+  app.addHook('onError', async (request, _reply, error) => {
+    request.refusal = { type: error.name, ...(error instanceof OAuthError ? { error: error.error } : {}), detail: (error instanceof OAuthError ? error.detail : undefined) ?? error.message };
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const fields = { reqId: request.id, req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
+    if (request.refusal !== undefined && reply.statusCode < 500) log.info({ ...fields, err: request.refusal }, 'request completed');
+    else log.info(fields, 'request completed');
+  });
+}
