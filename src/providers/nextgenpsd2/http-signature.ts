@@ -43,12 +43,13 @@ function signingString(headers: Record<string, string | undefined>, names: reado
  * `headers` (lower-case names, `x-request-id` and `date` already set).
  */
 export function signatureHeaders(headers: Record<string, string | undefined>, body: string, credentials: SigningCredentials): Record<string, string> {
-  const withDigest = { ...headers, digest: digestOf(body) };
+  const digest = digestOf(body);
+  const withDigest: Record<string, string | undefined> = { ...headers, digest };
   const names = SIGNED_HEADERS.filter((name) => withDigest[name] !== undefined);
   const algorithm = algorithmOf(credentials.key);
   const signature = sign('sha256', Buffer.from(signingString(withDigest, names), 'utf8'), credentials.key).toString('base64');
   return {
-    digest: withDigest.digest,
+    digest,
     signature: `keyId="${signatureKeyId(credentials.certificate)}",algorithm="${algorithm}",headers="${names.join(' ')}",signature="${signature}"`,
     'tpp-signature-certificate': credentials.certificate.raw.toString('base64'),
   };
