@@ -6,6 +6,7 @@ import * as m004 from './migrations/004_data.js';
 import * as m005 from './migrations/005_webhooks.js';
 import * as m006 from './migrations/006_retention.js';
 import * as m007 from './migrations/007_rate_limits.js';
+import * as m008 from './migrations/008_xs2a.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_webhooks': m005,
   '006_retention': m006,
   '007_rate_limits': m007,
+  '008_xs2a': m008,
 };
 
 export interface MigrationResult {
