@@ -23,6 +23,10 @@ export interface Database {
   grants: GrantsTable;
   refresh_tokens: RefreshTokensTable;
   sandbox_bank_logins: SandboxBankLoginsTable;
+  xs2a_unattended_reads: Xs2aUnattendedReadsTable;
+  xs2a_sandbox_consents: Xs2aSandboxConsentsTable;
+  xs2a_sandbox_authorisations: Xs2aSandboxAuthorisationsTable;
+  xs2a_sandbox_accesses: Xs2aSandboxAccessesTable;
 }
 
 export interface AppsTable {
@@ -295,4 +299,53 @@ export interface RateLimitsTable {
   key: string;
   count: number;
   reset_at: number;
+}
+
+/** A NextGenPSD2 read made without the user, counted against the bank's `frequencyPerDay` (src/providers/nextgenpsd2/access-budget.ts). */
+export interface Xs2aUnattendedReadsTable {
+  consent_key: string;
+  resource: string;
+  read_at: number;
+}
+
+/** The simulated NextGenPSD2 bank's consents (src/providers/sandbox/xs2a/). */
+export interface Xs2aSandboxConsentsTable {
+  id: string;
+  status: 'received' | 'rejected' | 'valid' | 'revokedByPsu' | 'expired' | 'terminatedByTpp';
+  approach: 'REDIRECT' | 'DECOUPLED' | 'EMBEDDED';
+  /** The `access` object the TPP asked for (JSON). */
+  access: string;
+  recurring: number;
+  valid_until: string;
+  frequency_per_day: number;
+  psu_id: string | null;
+  tpp_redirect_uri: string | null;
+  tpp_nok_redirect_uri: string | null;
+  /** What the bank tells the TPP about the outcome (`psuMessage`). */
+  psu_message: string | null;
+  /** Wrong passwords so far (embedded approach). */
+  attempts: number;
+  created_at: number;
+  authorised_at: number | null;
+  last_action_at: number;
+}
+
+export interface Xs2aSandboxAuthorisationsTable {
+  id: string;
+  consent_id: string;
+  sca_status: 'received' | 'psuIdentified' | 'psuAuthenticated' | 'scaMethodSelected' | 'started' | 'finalised' | 'failed';
+  token_hash: string | null;
+  method_id: string | null;
+  /** Wrong PINs or one-time codes so far. */
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** The simulated bank's own count of reads without the user, per consent, resource and day. */
+export interface Xs2aSandboxAccessesTable {
+  consent_id: string;
+  resource: string;
+  day: string;
+  count: number;
 }
