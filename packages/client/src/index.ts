@@ -1,3 +1,5 @@
+// @ferry/client: the API client (./client, runtime-neutral) and webhook verification (./webhooks, Node).
+export * from './client/index.js';
 export {
   verifyWebhook,
   WebhookVerificationError,
