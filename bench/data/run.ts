@@ -7,6 +7,7 @@
  *           1. Ferry over SQLite (a temp file, WAL)        `ferry start` in a child process
  *           2. Ferry over PostgreSQL (a fresh schema)      `ferry start` in a child process
  *           3. a bare node:http server answering the same bytes from memory, in a child process
+ *              (and, for scale, Fastify alone answering them: --no-fastify leaves it out)
  *         driven by autocannon in this process.
  *   Sync  stored transactions per second of `syncConsent` (src/data/sync.ts), end to end (provider
  *         fetch, matching, writes, events), for users with two years of history: `longhistory`
@@ -15,8 +16,8 @@
  * Prints markdown tables and writes them into bench/RESULTS.md (section "Data API (issue 5)").
  *
  *   npx tsx bench/data/run.ts [--duration 10] [--warmup 3] [--connections 50] [--repeat 1]
- *                             [--dialects sqlite,postgres] [--parts http,sync]
- *                             [--longhistory 4] [--ordinary 20] [--quiet-wait 60] [--no-bare]
+ *                             [--dialects sqlite,postgres] [--parts http,sync] [--endpoints accounts,transactions]
+ *                             [--longhistory 4] [--ordinary 20] [--quiet-wait 60] [--no-bare] [--no-fastify]
  *                             [--profile] [--no-write]
  *
  * --repeat N  measures each target N times (after waiting for the machine to be quiet) and reports
@@ -66,10 +67,12 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '1' },
     dialects: { type: 'string', default: 'sqlite,postgres' },
     parts: { type: 'string', default: 'http,sync' },
+    endpoints: { type: 'string', default: 'accounts,transactions' },
     longhistory: { type: 'string', default: '4' },
     ordinary: { type: 'string', default: '20' },
     'quiet-wait': { type: 'string', default: '60' },
     bare: { type: 'boolean', default: true },
+    fastify: { type: 'boolean', default: true },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: true },
   },
@@ -88,8 +91,9 @@ const POOL_SIZE = Number(process.env.DATABASE_POOL_SIZE ?? 10);
 /** The ordinary user whose consent the HTTP benchmark reads (3 accounts, TestDataBank1). */
 const HTTP_USER = 'benchmark';
 
-const ENDPOINTS = ['accounts', 'transactions'] as const;
-type Endpoint = (typeof ENDPOINTS)[number];
+const ALL_ENDPOINTS = ['accounts', 'transactions'] as const;
+type Endpoint = (typeof ALL_ENDPOINTS)[number];
+const ENDPOINTS = ALL_ENDPOINTS.filter((e) => args.endpoints.split(',').includes(e));
 const ENDPOINT_LABEL: Record<Endpoint, string> = { accounts: 'GET /v1/accounts', transactions: 'GET /v1/accounts/{id}/transactions?pageSize=50' };
 /** Share of the bare server's rate Ferry must reach (issue #5). */
 const TARGET_RATIO: Record<Dialect, number> = { sqlite: 0.35, postgres: 0.2 };
@@ -194,7 +198,7 @@ async function waitForQuiet(name: string): Promise<void> {
 // ---------------------------------------------------------------- HTTP load
 
 interface HttpRow {
-  target: 'bare' | Dialect;
+  target: 'bare' | 'fastify' | Dialect;
   endpoint: Endpoint;
   label: string;
   rps: number;
@@ -304,7 +308,7 @@ async function benchFerryHttp(dialect: Dialect): Promise<FerryHttp> {
     const transactions = await fetchChecked(`${base}${transactionsPath}`, headers);
     const page = JSON.parse(transactions) as { transactions: unknown[]; pagingToken: string | null };
     if (page.transactions.length !== 50 || page.pagingToken === null) throw new Error(`expected a full page of 50 with a pagingToken, got ${page.transactions.length}`);
-    const bodies: FerryHttp['bodies'] = { accounts: { path: '/v1/accounts', body: accounts }, transactions: { path: transactionsPath, body: transactions } };
+    const bodies: Record<Endpoint, { path: string; body: string }> = { accounts: { path: '/v1/accounts', body: accounts }, transactions: { path: transactionsPath, body: transactions } };
     const label = dialect === 'sqlite' ? 'Ferry, SQLite (file, WAL)' : `Ferry, PostgreSQL (pool ${POOL_SIZE})`;
     const rows: HttpRow[] = [];
     for (const endpoint of ENDPOINTS) {
@@ -328,22 +332,23 @@ async function fetchChecked(url: string, headers: Record<string, string>): Promi
   return text;
 }
 
-async function benchBare(bodies: FerryHttp['bodies']): Promise<HttpRow[]> {
+async function benchBare(kind: 'bare' | 'fastify', bodies: FerryHttp['bodies']): Promise<HttpRow[]> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'bare-server.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-  pipeStderr(child, 'bare');
+  pipeStderr(child, kind);
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`bare server exited with code ${code}`)));
-      child.send({ port, bodies: Object.fromEntries(ENDPOINTS.map((e) => [bodies[e].path, bodies[e].body])) });
+      child.once('exit', (code) => reject(new Error(`${kind} server exited with code ${code}`)));
+      child.send({ port, kind, bodies: Object.fromEntries(ENDPOINTS.map((e) => [bodies[e].path, bodies[e].body])) });
     });
     const rows: HttpRow[] = [];
+    const label = kind === 'bare' ? 'bare node:http, same bytes from memory' : 'Fastify 5 alone, same bytes from memory';
     for (const endpoint of ENDPOINTS) {
       const { path: p, body } = bodies[endpoint];
       const headers = { authorization: 'Bearer x' };
-      if ((await fetchChecked(`http://127.0.0.1:${port}${p}`, headers)) !== body) throw new Error('bare server: wrong bytes');
-      rows.push(await measure('bare', endpoint, 'bare node:http, same bytes from memory', `http://127.0.0.1:${port}${p}`, headers, child.pid!, Buffer.byteLength(body)));
+      if ((await fetchChecked(`http://127.0.0.1:${port}${p}`, headers)) !== body) throw new Error(`${kind} server: wrong bytes`);
+      rows.push(await measure(kind, endpoint, label, `http://127.0.0.1:${port}${p}`, headers, child.pid!, Buffer.byteLength(body)));
     }
     return rows;
   } finally {
@@ -422,7 +427,7 @@ function httpTable(rows: HttpRow[]): string {
     const bare = rows.find((r) => r.target === 'bare' && r.endpoint === endpoint);
     for (const r of rows.filter((x) => x.endpoint === endpoint)) {
       const ratio = bare === undefined ? null : r.rps / bare.rps;
-      const goal = r.target === 'bare' ? '' : `≥ ${fmt(TARGET_RATIO[r.target] * 100)} %: ${ratio === null ? 'no bare figure' : ratio >= TARGET_RATIO[r.target] && r.failures === 0 ? 'met' : '**missed**'}`;
+      const goal = r.target === 'bare' || r.target === 'fastify' ? '' : `≥ ${fmt(TARGET_RATIO[r.target] * 100)} %: ${ratio === null ? 'no bare figure' : ratio >= TARGET_RATIO[r.target] && r.failures === 0 ? 'met' : '**missed**'}`;
       lines.push(
         `| ${ENDPOINT_LABEL[endpoint]} | ${r.label} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.ok)} | ${r.failures === 0 ? '0' : `**${r.failures}** (${r.statuses})`} | ${fmt(r.bytes)} | ${fmt(r.serverCpu)} % | ${fmt((r.serverCpu * 10_000) / r.rps)} | ${r.target === 'postgres' ? `${fmt(r.postgresCpu)} %` : '–'} | ${fmt(r.otherCpu)} % | ${ratio === null ? '–' : `${fmt(ratio * 100)} %`} | ${goal} |`,
       );
@@ -503,7 +508,9 @@ if (PARTS.has('http')) {
     httpRows.push(...rows);
     if (!bareDone && args.bare) {
       log('\n== bare node:http');
-      httpRows.unshift(...(await benchBare(bodies)));
+      const bare = await benchBare('bare', bodies);
+      const fastify = args.fastify ? (log('\n== Fastify alone'), await benchBare('fastify', bodies)) : [];
+      httpRows.unshift(...bare, ...fastify);
       bareDone = true;
     }
   }

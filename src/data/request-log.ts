@@ -17,7 +17,12 @@ declare module 'fastify' {
  * the error handler (at error, which the route level lets through).
  */
 export function logOneLinePerRequest(app: FastifyInstance): void {
-  const log = app.log;
+  // The line's fields are fixed: the request as the logger's serializer writes it (query values
+  // masked, no headers, no body), a status, a time, and an error's type and public detail. The
+  // logger's wildcard redaction list (src/logger.ts), which guards free-form objects, has nothing
+  // to find in it and costs ~12 µs a line (@pinojs/redact clones and walks every field for each
+  // of its paths): this line keeps only the header paths, should headers ever be added.
+  const log = app.log.child({}, { redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' } });
   app.addHook('onRoute', (route) => {
     // Unset, a route's level is '' (the server's).
     if (!route.logLevel) route.logLevel = 'warn';
