@@ -232,7 +232,7 @@ export class FerryClient {
    * user to (they come back to `redirectUrl`, a registered redirect URI).
    */
   async requestUpdate(auth: AccessToken, options: { redirectUrl?: string } = {}): Promise<UpdateResult> {
-    return this.#http.call('post', '/v1/update', { credentials: await bearer(auth), errors: 'bearer', body: { ...options } });
+    return this.#http.call('post', '/v1/update', { credentials: await bearer(auth), errors: 'bearer', body: { redirectUrl: options.redirectUrl } });
   }
 
   /** Whether the user shared every account the bank offered. */

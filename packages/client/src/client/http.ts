@@ -24,6 +24,9 @@ export interface CallOptions<Op> {
   body?: JsonRequestBody<Op>;
 }
 
+/** An operation whose document has no JSON success answer cannot be called: its type would be `never`, which fits anything. */
+type CallableOptions<Op> = [SuccessBody<Op>] extends [never] ? { 'the OpenAPI document has no JSON success answer for this operation': never } : CallOptions<Op>;
+
 /**
  * Ferry's API as the OpenAPI document describes it: `call('get', '/v1/accounts/{accountId}', …)`
  * only compiles for a path and method the document has, with its parameters, and returns the
@@ -50,7 +53,8 @@ export class FerryHttp {
     return url;
   }
 
-  async call<M extends HttpMethod, P extends PathsWith<M>>(method: M, path: P, options: CallOptions<Operation<P, M>>): Promise<SuccessBody<Operation<P, M>>> {
+  async call<M extends HttpMethod, P extends PathsWith<M>>(method: M, path: P, callable: CallableOptions<Operation<P, M>>): Promise<SuccessBody<Operation<P, M>>> {
+    const options = callable as unknown as CallOptions<Operation<P, M>>;
     const operation = `${method.toUpperCase()} ${path}`;
     const url = this.url(method, path, options as { path?: PathParams<Operation<P, M>>; query?: QueryParams<Operation<P, M>> });
     const headers: Record<string, string> = { accept: 'application/json' };
