@@ -1,27 +1,56 @@
-import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
+import { FerryClient, FerryError, type Account, type FerryTokens, type Transaction } from '../../packages/client/src/client/index.js';
 import type { Clock } from '../clock.js';
-import { constantTimeEqual, randomToken } from '../crypto.js';
 import type { Database } from '../db/schema.js';
 import { registerFormBodyParser } from '../flow/form-body.js';
 import { Page, renderPage } from '../http/page.js';
 import { decodeJwt } from '../tokens/jwt.js';
 import { DEMO_CALLBACK_PATH, loadDemoCredentials } from './demo-app.js';
+import { injectFetch } from './inject-fetch.js';
 
 const COOKIE = 'ferry_demo';
-/** The demo keeps its access token in an HttpOnly cookie for its data page: a stand-in for the app's own session store. */
+/**
+ * The demo keeps the user's tokens (and consent id) in an HttpOnly cookie for its data page: a
+ * stand-in for the app's own session store, where a real app keeps them server side.
+ */
 const TOKEN_COOKIE = 'ferry_demo_token';
+/** How long the demo remembers a connection; the refresh token itself ends sooner for a one-time consent. */
+const TOKEN_COOKIE_SECONDS = 86_400;
+
+interface DemoSession {
+  consentId: string;
+  tokens: FerryTokens;
+}
 
 /**
- * The demo app: what an app developer's integration looks like, served by Ferry itself. It builds
- * the connect URL with state and PKCE, and on the way back checks the state and exchanges the
- * code server-side through Ferry's real token endpoint.
+ * The demo app: what an app developer's integration looks like, served by Ferry itself and written
+ * with @ferry/client like any app: the connect URL with state and PKCE, the callback's checks and
+ * the code exchange, a token session that refreshes (keeping the rotated refresh token), the reads,
+ * and revoking the consent. The client reaches this Ferry in process (see inject-fetch.ts).
  */
 export async function demoRoutes(app: FastifyInstance, options: { db: Kysely<Database>; clock: Clock; publicUrl: string }): Promise<void> {
   const { db, publicUrl } = options;
   const redirectUri = `${publicUrl}${DEMO_CALLBACK_PATH}`;
+  const secure = publicUrl.startsWith('https://');
+  const fetch = injectFetch(app, publicUrl);
   registerFormBodyParser(app);
+
+  /** The demo app's client, or null when this deployment has no demo app. */
+  const ferryClient = async (): Promise<FerryClient | null> => {
+    const credentials = await loadDemoCredentials(db);
+    return credentials === null ? null : new FerryClient({ baseUrl: publicUrl, clientId: credentials.clientId, clientSecret: credentials.clientSecret, fetch });
+  };
+  const saveSession = (reply: FastifyReply, session: DemoSession) =>
+    reply.setCookie(TOKEN_COOKIE, JSON.stringify(session), { path: '/demo', httpOnly: true, sameSite: 'lax', secure, maxAge: TOKEN_COOKIE_SECONDS });
+  const readSession = (value: string | undefined): DemoSession | null => {
+    try {
+      const parsed = JSON.parse(value ?? '') as Partial<DemoSession>;
+      return typeof parsed.consentId === 'string' && typeof parsed.tokens?.refreshToken === 'string' ? (parsed as DemoSession) : null;
+    } catch {
+      return null;
+    }
+  };
 
   app.get('/demo', { schema: { hide: true }, config: { html: true } }, async (_request, reply) => {
     const credentials = await loadDemoCredentials(db);
@@ -50,6 +79,11 @@ export async function demoRoutes(app: FastifyInstance, options: { db: Kysely<Dat
               <p class="small muted">
                 Client id <code>{credentials.clientId}</code>, redirect URI <code>{redirectUri}</code>.
               </p>
+              <p class="small muted">
+                The demo is written with Ferry’s TypeScript client, <code>@ferry/client</code> (packages/client): <code>createConnectUrl</code>,{' '}
+                <code>parseCallback</code>, <code>exchangeCode</code>, <code>session</code>, <code>listAccounts</code>, <code>getTransactionPage</code>{' '}
+                and <code>revokeConsent</code>.
+              </p>
             </>
           )}
         </main>
@@ -58,76 +92,82 @@ export async function demoRoutes(app: FastifyInstance, options: { db: Kysely<Dat
   });
 
   app.post('/demo/start', { schema: { hide: true }, config: { html: true } }, async (request, reply) => {
-    const credentials = await loadDemoCredentials(db);
-    if (credentials === null) return reply.redirect('/demo', 303);
+    const ferry = await ferryClient();
+    if (ferry === null) return reply.redirect('/demo', 303);
     const mode = (request.body as { mode?: string } | undefined)?.mode === 'regular' ? 'regular' : 'one-time';
-    const state = randomToken(16);
-    const verifier = randomToken(32);
-    const challenge = createHash('sha256').update(verifier).digest('base64url');
-    reply.setCookie(COOKIE, `${state}.${verifier}`, { path: '/demo', httpOnly: true, sameSite: 'lax', secure: publicUrl.startsWith('https://'), maxAge: 1800 });
-    const url = new URL(`${publicUrl}/v1/oauth/connect`);
-    url.searchParams.set('client_id', credentials.clientId);
-    url.searchParams.set('redirect_uri', redirectUri);
-    url.searchParams.set('response_type', 'code');
-    url.searchParams.set('scope', mode === 'regular' ? 'accounts offline_access' : 'accounts');
-    url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', challenge);
-    url.searchParams.set('code_challenge_method', 'S256');
-    return reply.redirect(url.toString(), 303);
+    const { url, state, codeVerifier } = await ferry.createConnectUrl({ redirectUri, scope: mode === 'regular' ? 'accounts offline_access' : 'accounts' });
+    // Both are base64url, so a dot separates them.
+    reply.setCookie(COOKIE, `${state}.${codeVerifier}`, { path: '/demo', httpOnly: true, sameSite: 'lax', secure, maxAge: 1800 });
+    return reply.redirect(url, 303);
   });
 
   app.get('/demo/data', { schema: { hide: true }, config: { html: true } }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    const token = request.cookies[TOKEN_COOKIE];
-    const read = async (url: string) => {
-      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token ?? ''}` } });
-      return { status: res.statusCode, body: res.json() as Record<string, any> };
-    };
-    const accounts = await read('/v1/accounts');
-    if (token === undefined || accounts.status !== 200) return renderPage(<DemoDataPage accounts={null} transactions={[]} />);
-    const list = accounts.body.accounts as DemoAccount[];
-    const first = list.find((a) => a.syncStatus === 'Finished');
-    const transactions = first === undefined ? [] : ((await read(`/v1/accounts/${encodeURIComponent(first.id)}/transactions?pageSize=15`)).body.transactions as DemoTransaction[]);
-    return renderPage(<DemoDataPage accounts={list} transactions={transactions} transactionsOf={first?.name} />);
+    const ferry = await ferryClient();
+    const stored = readSession(request.cookies[TOKEN_COOKIE]);
+    if (ferry === null || stored === null) return renderPage(<DemoDataPage state={{ kind: 'none' }} />);
+    // Refreshes when the access token is about to expire, and keeps the rotated refresh token.
+    const session = ferry.session(stored.tokens, { onTokens: (tokens) => void saveSession(reply, { consentId: stored.consentId, tokens }) });
+    try {
+      const accounts = await ferry.listAccounts(session);
+      const first = accounts.find((a) => a.syncStatus === 'Finished');
+      const transactions = first === undefined ? [] : (await ferry.getTransactionPage(session, first.id, { pageSize: 15 })).transactions;
+      return renderPage(
+        <DemoDataPage
+          state={{ kind: 'data', accounts, transactions, consentId: stored.consentId, expiresAt: session.tokens.expiresAt, ...(first ? { transactionsOf: first.name } : {}) }}
+        />,
+      );
+    } catch (error) {
+      if (!(error instanceof FerryError)) throw error;
+      reply.clearCookie(TOKEN_COOKIE, { path: '/demo' });
+      return renderPage(<DemoDataPage state={{ kind: 'refused', error: `${error.error}${error.errorDescription ? `: ${error.errorDescription}` : ''}` }} />);
+    }
+  });
+
+  app.post('/demo/revoke', { schema: { hide: true }, config: { html: true } }, async (request, reply) => {
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    const ferry = await ferryClient();
+    const stored = readSession(request.cookies[TOKEN_COOKIE]);
+    if (ferry === null || stored === null) return reply.redirect('/demo/data', 303);
+    const consent = await ferry.revokeConsent(stored.consentId);
+    reply.clearCookie(TOKEN_COOKIE, { path: '/demo' });
+    return renderPage(<DemoRevokedPage consentId={consent.consentId} status={consent.status} rowCounts={consent.receipt?.rowCounts ?? {}} />);
   });
 
   app.get(DEMO_CALLBACK_PATH, { schema: { hide: true }, config: { html: true } }, async (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
-    const credentials = await loadDemoCredentials(db);
-    const [expectedState, verifier] = (request.cookies[COOKIE] ?? '').split('.');
+    const ferry = await ferryClient();
+    const [expectedState = '', codeVerifier = ''] = (request.cookies[COOKIE] ?? '').split('.');
     reply.clearCookie(COOKIE, { path: '/demo' }).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    if (ferry === null) return renderPage(<DemoCallbackPage outcome={{ kind: 'error', message: 'The demo app is not set up on this deployment.' }} />);
     let outcome: DemoOutcome;
-    if (credentials === null) outcome = { kind: 'error', message: 'The demo app is not set up on this deployment.' };
-    else if (query.error) outcome = { kind: 'error', message: `Ferry sent you back with error=${query.error}: ${query.error_description ?? ''}` };
-    else if (!query.code) outcome = { kind: 'error', message: 'Ferry sent you back without a code.' };
-    else if (!expectedState || !query.state || !constantTimeEqual(query.state, expectedState)) {
-      outcome = { kind: 'error', message: 'The state does not match the one this browser started with (an old tab, or a forged request), so the code was not used.' };
-    } else {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/oauth/token',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'latin1').toString('base64')}`,
-          'content-type': 'application/json',
-        },
-        payload: JSON.stringify({ grant_type: 'authorization_code', code: query.code, redirect_uri: redirectUri, code_verifier: verifier }),
-      });
-      const body = response.json() as Record<string, unknown>;
-      outcome =
-        response.statusCode === 200
-          ? { kind: 'tokens', consentId: query.consentId ?? '', tokens: body, claims: decodeJwt(String(body.access_token))?.claims ?? {} }
-          : { kind: 'error', message: `The token endpoint answered ${response.statusCode}: ${String(body.error)} — ${String(body.error_description)}` };
-      if (response.statusCode === 200) {
-        reply.setCookie(TOKEN_COOKIE, String(body.access_token), { path: '/demo', httpOnly: true, sameSite: 'lax', secure: publicUrl.startsWith('https://'), maxAge: 3600 });
-      }
+    try {
+      // The issuer and the state first (RFC 9207, RFC 6749 §10.12): only then is the code used.
+      const { code, consentId } = ferry.parseCallback(request.query as Record<string, string | string[] | undefined>, { state: expectedState });
+      const tokens = await ferry.exchangeCode({ code, redirectUri, codeVerifier });
+      saveSession(reply, { consentId: consentId ?? '', tokens });
+      outcome = { kind: 'tokens', consentId: consentId ?? '', tokens, claims: decodeJwt(tokens.accessToken)?.claims ?? {} };
+    } catch (error) {
+      if (!(error instanceof FerryError)) throw error;
+      outcome = { kind: 'error', message: describeFailure(error) };
     }
     return renderPage(<DemoCallbackPage outcome={outcome} />);
   });
 }
 
-type DemoOutcome =
-  | { kind: 'error'; message: string }
-  | { kind: 'tokens'; consentId: string; tokens: Record<string, unknown>; claims: Record<string, unknown> };
+function describeFailure(error: FerryError): string {
+  switch (error.error) {
+    case 'state_mismatch':
+      return 'The state does not match the one this browser started with (an old tab, or a forged request), so the code was not used.';
+    case 'invalid_callback':
+      return 'Ferry sent you back without a code.';
+    default:
+      return error.kind === 'authorization'
+        ? `Ferry sent you back with error=${error.error}: ${error.errorDescription ?? ''}`
+        : `The token endpoint answered ${error.status ?? 'nothing'}: ${error.error} — ${error.errorDescription ?? ''}`;
+  }
+}
+
+type DemoOutcome = { kind: 'error'; message: string } | { kind: 'tokens'; consentId: string; tokens: FerryTokens; claims: Record<string, unknown> };
 
 function DemoCallbackPage({ outcome }: { outcome: DemoOutcome }) {
   return (
@@ -144,8 +184,19 @@ function DemoCallbackPage({ outcome }: { outcome: DemoOutcome }) {
             <p>
               The demo app exchanged the code for tokens on the server side. Consent <code>{outcome.consentId}</code>.
             </p>
-            <h2>Token response</h2>
-            <pre>{JSON.stringify({ ...outcome.tokens, access_token: abbreviate(outcome.tokens.access_token), refresh_token: abbreviate(outcome.tokens.refresh_token) }, null, 2)}</pre>
+            <h2>Tokens</h2>
+            <pre>
+              {JSON.stringify(
+                {
+                  ...outcome.tokens,
+                  accessToken: abbreviate(outcome.tokens.accessToken),
+                  refreshToken: abbreviate(outcome.tokens.refreshToken),
+                  expiresAt: new Date(outcome.tokens.expiresAt).toISOString(),
+                },
+                null,
+                2,
+              )}
+            </pre>
             <h2>Access token claims</h2>
             <pre>{JSON.stringify(outcome.claims, null, 2)}</pre>
             <p class="actions">
@@ -165,44 +216,41 @@ function DemoCallbackPage({ outcome }: { outcome: DemoOutcome }) {
   );
 }
 
-function abbreviate(token: unknown): string {
-  const s = String(token);
-  return s.length > 40 ? `${s.slice(0, 24)}…${s.slice(-8)}` : s;
-}
-
-interface DemoAccount {
-  id: string;
-  name: string;
-  currency: string;
-  booked: { value: number; currency: string } | null;
-  number: { iban: string | null; bban: string | null; card: string | null };
-  syncStatus: string;
-}
-
-interface DemoTransaction {
-  id: string;
-  date: string;
-  text: string;
-  state: string;
-  transactionAmount: { value: number; currency: string };
+function abbreviate(token: string): string {
+  return token.length > 40 ? `${token.slice(0, 24)}…${token.slice(-8)}` : token;
 }
 
 function money(m: { value: number; currency: string } | null): string {
   return m === null ? '—' : new Intl.NumberFormat('en', { style: 'currency', currency: m.currency }).format(m.value);
 }
 
-function DemoDataPage({ accounts, transactions, transactionsOf }: { accounts: DemoAccount[] | null; transactions: DemoTransaction[]; transactionsOf?: string }) {
+type DemoDataState =
+  | { kind: 'none' }
+  | { kind: 'refused'; error: string }
+  | { kind: 'data'; consentId: string; accounts: Account[]; transactions: Transaction[]; transactionsOf?: string; expiresAt: number };
+
+function DemoDataPage({ state }: { state: DemoDataState }) {
   return (
     <Page culture="en" title="Ferry demo app: shared data">
       <main class="card">
         <h1>Shared data</h1>
-        {accounts === null ? (
-          <p role="alert">The demo app has no valid access token (it lasts an hour, and one-time consents end at their deadline). Connect again.</p>
+        {state.kind === 'none' ? (
+          <p role="alert">The demo app is not connected to a bank in this browser. Connect first.</p>
+        ) : state.kind === 'refused' ? (
+          <p role="alert">
+            Ferry refused the demo app’s tokens (<code>{state.error}</code>): the consent was revoked, or a one-time consent reached its deadline. Connect
+            again.
+          </p>
         ) : (
           <>
             <p>
-              What the demo app reads with <code>GET /v1/accounts</code> and <code>GET /v1/accounts/&#123;id&#125;/transactions</code>. Data arrives in the
-              background after you confirm your accounts: reload while an account says Syncing.
+              What the demo app reads with <code>listAccounts</code> (<code>GET /v1/accounts</code>) and <code>getTransactionPage</code> (
+              <code>GET /v1/accounts/&#123;id&#125;/transactions</code>). Data arrives in the background after you confirm your accounts: reload while an
+              account says Syncing.
+            </p>
+            <p class="small muted">
+              Consent <code>{state.consentId}</code>. The access token lasts until {new Date(state.expiresAt).toISOString()}; the client’s token session
+              refreshes it shortly before, and keeps the rotated refresh token.
             </p>
             <table>
               <caption class="small muted">Accounts</caption>
@@ -216,7 +264,7 @@ function DemoDataPage({ accounts, transactions, transactionsOf }: { accounts: De
                 </tr>
               </thead>
               <tbody>
-                {accounts.map((a) => (
+                {state.accounts.map((a) => (
                   <tr key={a.id}>
                     <td>
                       {a.name}
@@ -229,9 +277,9 @@ function DemoDataPage({ accounts, transactions, transactionsOf }: { accounts: De
                 ))}
               </tbody>
             </table>
-            {transactionsOf !== undefined ? (
+            {state.transactionsOf !== undefined ? (
               <table>
-                <caption class="small muted">Newest transactions of {transactionsOf}</caption>
+                <caption class="small muted">Newest transactions of {state.transactionsOf}</caption>
                 <thead>
                   <tr>
                     <th scope="col">Date</th>
@@ -242,7 +290,7 @@ function DemoDataPage({ accounts, transactions, transactionsOf }: { accounts: De
                   </tr>
                 </thead>
                 <tbody>
-                  {transactions.map((t) => (
+                  {state.transactions.map((t) => (
                     <tr key={t.id}>
                       <td>{t.date}</td>
                       <td>
@@ -255,12 +303,38 @@ function DemoDataPage({ accounts, transactions, transactionsOf }: { accounts: De
                 </tbody>
               </table>
             ) : null}
+            <form method="post" action="/demo/revoke" class="actions">
+              <button type="submit" class="secondary">
+                Revoke the consent (erases its data now)
+              </button>
+            </form>
           </>
         )}
         <p class="actions">
           <a class="button secondary" href="/demo/data">
             Reload
           </a>
+          <a class="button secondary" href="/demo">
+            Back to the demo app
+          </a>
+        </p>
+      </main>
+    </Page>
+  );
+}
+
+function DemoRevokedPage({ consentId, status, rowCounts }: { consentId: string; status: string; rowCounts: Record<string, number> }) {
+  return (
+    <Page culture="en" title="Ferry demo app: consent revoked">
+      <main class="card">
+        <h1>Consent revoked</h1>
+        <p>
+          The demo app revoked consent <code>{consentId}</code> with <code>revokeConsent</code> (<code>DELETE /v1/consents/&#123;id&#125;</code>).
+          Ferry answered <code>{status}</code>: its data is erased, and its tokens no longer work.
+        </p>
+        <h2>Deletion receipt</h2>
+        <pre>{JSON.stringify(rowCounts, null, 2)}</pre>
+        <p class="actions">
           <a class="button secondary" href="/demo">
             Back to the demo app
           </a>
