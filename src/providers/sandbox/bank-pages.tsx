@@ -64,10 +64,12 @@ export interface LoginPageProps {
   culture: Culture;
   handle: string;
   error?: ProviderMessageKey;
+  /** Where the form posts; the bank's own login route by default. */
+  action?: string;
 }
 
 /** The redirect bank's login page (its strong customer authentication). */
-export function renderLoginPage({ bank, culture, handle, error }: LoginPageProps): string {
+export function renderLoginPage({ bank, culture, handle, error, action }: LoginPageProps): string {
   const t = (key: ProviderMessageKey) => providerMessage(culture, key, { bank: bank.name });
   const title = t('loginTitle');
   const described = error === undefined ? undefined : 'form-error';
@@ -76,7 +78,7 @@ export function renderLoginPage({ bank, culture, handle, error }: LoginPageProps
       <h1>{title}</h1>
       <p>{t('bankLoginIntro')}</p>
       <ErrorMessage message={error === undefined ? undefined : t(error)} />
-      <form method="post" action={`/sandbox/banks/${encodeURIComponent(bank.id)}/login`} class="bank-form">
+      <form method="post" action={action ?? `/sandbox/banks/${encodeURIComponent(bank.id)}/login`} class="bank-form">
         <input type="hidden" name="request" value={handle} />
         <div class="bank-field">
           <label for="username">{t('username')}</label>
@@ -114,10 +116,12 @@ export interface AppPageProps {
   handle: string;
   username: string;
   error?: ProviderMessageKey;
+  /** Where the form posts; the bank's own app route by default. */
+  action?: string;
 }
 
 /** The decoupled bank's "phone": approve with a PIN, or reject. */
-export function renderAppPage({ bank, culture, handle, username, error }: AppPageProps): string {
+export function renderAppPage({ bank, culture, handle, username, error, action }: AppPageProps): string {
   const t = (key: ProviderMessageKey) => providerMessage(culture, key, { bank: bank.name, user: username });
   const title = t('appHeading');
   return page(
@@ -126,7 +130,7 @@ export function renderAppPage({ bank, culture, handle, username, error }: AppPag
       <p class="bank-small">{t('appNotice')}</p>
       <p class="bank-question">{t('appRequest')}</p>
       <ErrorMessage message={error === undefined ? undefined : t(error)} />
-      <form method="post" action={`/sandbox/banks/${encodeURIComponent(bank.id)}/app/${encodeURIComponent(handle)}`} class="bank-form">
+      <form method="post" action={action ?? `/sandbox/banks/${encodeURIComponent(bank.id)}/app/${encodeURIComponent(handle)}`} class="bank-form">
         <div class="bank-field">
           <label for="pin">{t('pin')}</label>
           <input

@@ -11,7 +11,7 @@ const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charC
  * A sandbox bank's logo: its colour, a bank's pediment and its letters. Plain SVG with no script,
  * no style element and no external reference, so it is safe to serve from Ferry's own origin.
  */
-export function sandboxBankLogo(bank: SandboxBank): string {
+export function sandboxBankLogo(bank: Pick<SandboxBank, 'name' | 'colour' | 'mark'>): string {
   const size = bank.mark.length <= 2 ? 22 : 17;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64" role="img" aria-label="${escapeXml(bank.name)}">`,

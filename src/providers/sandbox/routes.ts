@@ -19,7 +19,7 @@ export interface SandboxBankRoutesOptions {
 }
 
 /** The sandbox pages' own policy: nothing but their stylesheet and logo; forms post to Ferry. */
-const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'";
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'";
 
 const HANDLE = Type.String({ minLength: 1, maxLength: 100 });
 const BankParams = Type.Object({ providerId: Type.String({ maxLength: 100 }) });
