@@ -1,5 +1,8 @@
-import { prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
+import type { Kysely } from 'kysely';
+import { prepareQuery, rowsFromJson, type FerryDatabase, type QueryParam } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 import type { AccountRow, TransactionRow } from '../db/schema.js';
+
 import type { PagePosition } from './paging.js';
 
 /**
@@ -117,36 +120,33 @@ export function createDataStore(database: FerryDatabase) {
   const account = prepareQuery(database, (db, param: QueryParam<{ accountId: string; consentId: string }>) =>
     db.selectFrom('accounts').select(ACCOUNT_WIRE_COLUMNS).where('id', '=', param('accountId')).where('consent_id', '=', param('consentId')),
   );
-  const buildPage = (shape: PageShape) =>
-    prepareQuery(database, (db, param: QueryParam<PageParams>) => {
-      let select = db.selectFrom('transactions').select(TRANSACTION_WIRE_COLUMNS).where('account_id', '=', param('accountId'));
-      if (!shape.includeDeleted) select = select.where('is_deleted', '=', 0);
-      if (shape.interval) select = select.where('date', '>=', param('from')).where('date', '<', param('to'));
-      if (shape.amountMin) select = select.where('amount_minor', '>=', param('amountMin'));
-      if (shape.amountMax) select = select.where('amount_minor', '<=', param('amountMax'));
-      if (shape.balanceMin) select = select.where('balance_minor', '>=', param('balanceMin'));
-      if (shape.balanceMax) select = select.where('balance_minor', '<=', param('balanceMax'));
-      if (shape.after) select = select.where((eb) => eb(eb.refTuple('date', 'ordinal', 'id'), '<', eb.tuple(param('afterDate'), param('afterOrdinal'), param('afterId'))));
-      return select.orderBy('date', 'desc').orderBy('ordinal', 'desc').orderBy('id', 'desc').limit(param('limit'));
-    });
+  // A page of transactions is one JSON value (`database.jsonRows`), not 15 values for each of up
+  // to 1,001 rows: with an account in front (GET) or alone (POST …/query, which needs the account
+  // first for its currency).
+  const page = (db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) =>
+    database.jsonRows(transactionsOfPage(db, shape, param), TRANSACTION_WIRE_COLUMNS, PAGE_ORDER);
+  const buildAccountPage = (shape: PageShape) =>
+    prepareQuery(database, (db, param: QueryParam<PageParams & { consentId: string }>) =>
+      db
+        .selectFrom('accounts')
+        .select(ACCOUNT_WIRE_COLUMNS)
+        .select(page(db, shape, param).as('page'))
+        .where('id', '=', param('accountId'))
+        .where('consent_id', '=', param('consentId')),
+    );
+  const buildPageOnly = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => db.selectNoFrom(page(db, shape, param).as('page')));
   // Each combination of filters is its own statement, so the planner sees only the conditions
   // that apply; a GET page is one of two.
-  const pages = new Map<string, ReturnType<typeof buildPage>>();
-  const pageQuery = (filter: PageFilter) => {
-    const shape: PageShape = {
-      includeDeleted: filter.includeDeleted,
-      interval: filter.interval !== null,
-      amountMin: filter.amount?.min != null,
-      amountMax: filter.amount?.max != null,
-      balanceMin: filter.balance?.min != null,
-      balanceMax: filter.balance?.max != null,
-      after: filter.after !== null,
-    };
+  const accountPages = new Map<string, ReturnType<typeof buildAccountPage>>();
+  const pagesOnly = new Map<string, ReturnType<typeof buildPageOnly>>();
+  const cached = <Q>(cache: Map<string, Q>, filter: PageFilter, build: (shape: PageShape) => Q): Q => {
+    const shape = shapeOf(filter);
     const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
-    let query = pages.get(key);
-    if (query === undefined) pages.set(key, (query = buildPage(shape)));
+    let query = cache.get(key);
+    if (query === undefined) cache.set(key, (query = build(shape)));
     return query;
   };
+  const parsePage = rowsFromJson<TransactionWireRow>(TRANSACTION_WIRE_COLUMNS);
 
   return {
     liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
@@ -159,21 +159,66 @@ export function createDataStore(database: FerryDatabase) {
 
     account: (accountId: string, consentId: string): Promise<AccountWireRow | undefined> => account.first({ accountId, consentId }),
 
-    transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
-      return pageQuery(filter).all({
-        accountId,
-        from: filter.interval?.from ?? '',
-        to: filter.interval?.to ?? '',
-        amountMin: filter.amount?.min ?? 0,
-        amountMax: filter.amount?.max ?? 0,
-        balanceMin: filter.balance?.min ?? 0,
-        balanceMax: filter.balance?.max ?? 0,
-        afterDate: filter.after?.date ?? '',
-        afterOrdinal: filter.after?.ordinal ?? 0,
-        afterId: filter.after?.id ?? '',
-        limit: filter.limit,
-      });
+    /** The consent's account and a page of its transactions, in one query; no account, no page. */
+    async accountPage(accountId: string, consentId: string, filter: PageFilter): Promise<{ account: AccountWireRow; transactions: TransactionWireRow[] } | undefined> {
+      const row = await cached(accountPages, filter, buildAccountPage).first({ ...pageParams(accountId, filter), consentId });
+      if (row === undefined) return undefined;
+      const { page: json, ...account } = row;
+      return { account, transactions: parsePage(json) };
     },
+
+    /** A page of an account's transactions (the caller has checked the account is the consent's). */
+    async transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
+      const row = await cached(pagesOnly, filter, buildPageOnly).first(pageParams(accountId, filter));
+      return parsePage(row!.page);
+    },
+  };
+}
+
+const PAGE_ORDER = [
+  ['date', 'desc'],
+  ['ordinal', 'desc'],
+  ['id', 'desc'],
+] as const;
+
+function transactionsOfPage(db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) {
+  let select = db.selectFrom('transactions').select(TRANSACTION_WIRE_COLUMNS).where('account_id', '=', param('accountId'));
+  if (!shape.includeDeleted) select = select.where('is_deleted', '=', 0);
+  if (shape.interval) select = select.where('date', '>=', param('from')).where('date', '<', param('to'));
+  if (shape.amountMin) select = select.where('amount_minor', '>=', param('amountMin'));
+  if (shape.amountMax) select = select.where('amount_minor', '<=', param('amountMax'));
+  if (shape.balanceMin) select = select.where('balance_minor', '>=', param('balanceMin'));
+  if (shape.balanceMax) select = select.where('balance_minor', '<=', param('balanceMax'));
+  if (shape.after) select = select.where((eb) => eb(eb.refTuple('date', 'ordinal', 'id'), '<', eb.tuple(param('afterDate'), param('afterOrdinal'), param('afterId'))));
+  for (const [column, direction] of PAGE_ORDER) select = select.orderBy(column, direction);
+  return select.limit(param('limit'));
+}
+
+function shapeOf(filter: PageFilter): PageShape {
+  return {
+    includeDeleted: filter.includeDeleted,
+    interval: filter.interval !== null,
+    amountMin: filter.amount?.min != null,
+    amountMax: filter.amount?.max != null,
+    balanceMin: filter.balance?.min != null,
+    balanceMax: filter.balance?.max != null,
+    after: filter.after !== null,
+  };
+}
+
+function pageParams(accountId: string, filter: PageFilter): PageParams {
+  return {
+    accountId,
+    from: filter.interval?.from ?? '',
+    to: filter.interval?.to ?? '',
+    amountMin: filter.amount?.min ?? 0,
+    amountMax: filter.amount?.max ?? 0,
+    balanceMin: filter.balance?.min ?? 0,
+    balanceMax: filter.balance?.max ?? 0,
+    afterDate: filter.after?.date ?? '',
+    afterOrdinal: filter.after?.ordinal ?? 0,
+    afterId: filter.after?.id ?? '',
+    limit: filter.limit,
   };
 }
 

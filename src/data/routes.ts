@@ -11,10 +11,10 @@ import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import type { TokenService } from '../oauth/token-service.js';
 import type { BankProvider } from '../providers/types.js';
 import { bearerAuthentication, requireLiveGrant, verifyBearerToken, type BearerContext } from './bearer.js';
-import { createDataStore, type DataStore } from './data-store.js';
+import { createDataStore, type TransactionWireRow } from './data-store.js';
 import { logOneLinePerRequest } from './request-log.js';
 import { numberToMinor } from './money.js';
-import type { PagingTokens } from './paging.js';
+import type { PagePosition, PagingTokens } from './paging.js';
 import { AccountSchema, ApiErrorSchema, TransactionPageSchema, TransactionQuerySchema, TransactionSchema } from './schemas.js';
 import { serializeAccount, serializeTransaction } from './serialize.js';
 import { queueSync } from './sync.js';
@@ -103,9 +103,19 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
       onRequest: authenticate,
     },
     async (request) => {
-      const account = await findAccount(request, request.params.accountId);
+      const { accountId } = request.params;
       const pageSize = request.query.pageSize ?? DEFAULT_PAGE_SIZE;
-      return transactionPage(store, paging, account.id, { queryKey: 'all', pageSize, pagingToken: request.query.pagingToken ?? null, includeDeleted: false });
+      let after: PagePosition | null;
+      try {
+        after = pagePosition(paging, request.query.pagingToken ?? null, accountId, 'all');
+      } catch (error) {
+        await findAccount(request, accountId); // an unknown account is a 404 before a bad token is a 400
+        throw error;
+      }
+      // The account and its page in one query.
+      const found = await store.accountPage(accountId, bearerOf(request).consentId, { ...NO_FILTER, after, limit: pageSize + 1 });
+      if (found === undefined) throw new NotFound('No such account for this consent.');
+      return pageAnswer(paging, accountId, 'all', pageSize, found.transactions);
     },
   );
 
@@ -133,7 +143,10 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         balance: body.balanceValueBetween ? toMinorRange(body.balanceValueBetween, account.currency) : null,
       };
       const queryKey = createHash('sha256').update(JSON.stringify([filter, includeDeleted])).digest('base64url');
-      return transactionPage(store, paging, account.id, { queryKey, pageSize: body.pageSize ?? DEFAULT_PAGE_SIZE, pagingToken: body.pagingToken ?? null, includeDeleted, ...filter });
+      const pageSize = body.pageSize ?? DEFAULT_PAGE_SIZE;
+      const after = pagePosition(paging, body.pagingToken ?? null, account.id, queryKey);
+      const rows = await store.transactionPage(account.id, { includeDeleted, ...filter, after, limit: pageSize + 1 });
+      return pageAnswer(paging, account.id, queryKey, pageSize, rows);
     },
   );
 
@@ -229,34 +242,23 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
   );
 }
 
-interface PageQuery {
-  queryKey: string;
-  pageSize: number;
-  pagingToken: string | null;
-  includeDeleted: boolean;
-  interval?: { from: string; to: string } | null;
-  amount?: { min: number | null; max: number | null } | null;
-  balance?: { min: number | null; max: number | null } | null;
+const NO_FILTER = { includeDeleted: false, interval: null, amount: null, balance: null } as const;
+
+/** Where a paging token says the page starts (after this keyset position); null: the first page. */
+function pagePosition(paging: PagingTokens, pagingToken: string | null, accountId: string, queryKey: string): PagePosition | null {
+  return pagingToken ? paging.decode(pagingToken, accountId, queryKey) : null;
 }
 
-async function transactionPage(store: DataStore, paging: PagingTokens, accountId: string, query: PageQuery) {
-  const after = query.pagingToken ? paging.decode(query.pagingToken, accountId, query.queryKey) : null;
-  const rows = await store.transactionPage(accountId, {
-    includeDeleted: query.includeDeleted,
-    interval: query.interval ?? null,
-    amount: query.amount ?? null,
-    balance: query.balance ?? null,
-    after,
-    limit: query.pageSize + 1,
-  });
-  const more = rows.length > query.pageSize;
-  const page = more ? rows.slice(0, query.pageSize) : rows;
-  const last = page[page.length - 1];
-  const transactions = new Array<ReturnType<typeof serializeTransaction>>(page.length);
-  for (let i = 0; i < page.length; i++) transactions[i] = serializeTransaction(page[i]!, accountId);
+/** A page answer from up to pageSize + 1 rows: the extra row only says there is a next page. */
+function pageAnswer(paging: PagingTokens, accountId: string, queryKey: string, pageSize: number, rows: TransactionWireRow[]) {
+  const more = rows.length > pageSize;
+  const count = more ? pageSize : rows.length;
+  const transactions = new Array<ReturnType<typeof serializeTransaction>>(count);
+  for (let i = 0; i < count; i++) transactions[i] = serializeTransaction(rows[i]!, accountId);
+  const last = rows[count - 1];
   return {
     transactions,
-    pagingToken: more && last !== undefined ? paging.encode(accountId, query.queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null,
+    pagingToken: more && last !== undefined ? paging.encode(accountId, queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null,
   };
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type InferResult } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type Expression, type InferResult, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -30,6 +30,12 @@ export interface FerryDatabase {
    * connection). Rows are the objects Kysely would return. For the hot read paths.
    */
   runPrepared<Row>(query: PreparedSql, parameters: readonly unknown[]): Promise<Row[]>;
+  /**
+   * A subquery's rows as one JSON text, `[[v1, v2, …], …]` in the order given: one value for the
+   * driver to read where a page of rows is many (each value read is a call into better-sqlite3 or
+   * a field parsed by pg). Parse with {@link rowsFromJson}. Numbers, text and null only.
+   */
+  jsonRows(rows: Expression<unknown>, columns: readonly string[], orderBy: ReadonlyArray<readonly [column: string, direction: 'asc' | 'desc']>): RawBuilder<string>;
   close(): Promise<void>;
 }
 
@@ -83,6 +89,8 @@ function openSqlite(file: string): FerryDatabase {
       for (let i = 0; i < values.length; i++) rows[i] = entry.toRow(values[i]!) as Row;
       return rows;
     },
+    // SQLite 3.44 and later order an aggregate's input (better-sqlite3 12 bundles 3.5x).
+    jsonRows: (rows, columns, orderBy) => jsonRowsSql('json_group_array', 'json_array', '', rows, columns, orderBy),
     async close() {
       await db.destroy();
     },
@@ -122,6 +130,31 @@ function withStatementCache(sqlite: SQLite.Database): { prepare(sql: string): SQ
   };
 }
 
+/** `(select coalesce(agg(array(c1, c2, …) order by …), '[]') from (rows) as r)`, in each database's JSON functions. */
+function jsonRowsSql(
+  aggregate: 'json_group_array' | 'json_agg',
+  array: 'json_array' | 'json_build_array',
+  asText: '' | '::text',
+  rows: Expression<unknown>,
+  columns: readonly string[],
+  orderBy: ReadonlyArray<readonly [string, 'asc' | 'desc']>,
+): RawBuilder<string> {
+  const values = sql.join(columns.map((c) => sql.ref(`r.${c}`)));
+  const order = sql.join(orderBy.map(([c, direction]) => sql`${sql.ref(`r.${c}`)} ${sql.raw(direction)}`));
+  return sql<string>`(select coalesce(${sql.raw(aggregate)}(${sql.raw(array)}(${values}) order by ${order})${sql.raw(asText)}, '[]') from ${rows} as r)`;
+}
+
+/** The rows of {@link FerryDatabase.jsonRows} as objects with the columns' names. */
+export function rowsFromJson<Row>(columns: readonly string[]): (json: string) => Row[] {
+  const toRow = rowConstructor(columns);
+  return (json) => {
+    const values = JSON.parse(json) as unknown[][];
+    const rows = new Array<Row>(values.length);
+    for (let i = 0; i < values.length; i++) rows[i] = toRow(values[i]!) as Row;
+    return rows;
+  };
+}
+
 /** A function that makes a row object of fixed shape from an array of column values. */
 function rowConstructor(columns: readonly string[]): (values: unknown[]) => unknown {
   if (columns.includes('__proto__')) throw new Error('a prepared query may not name a column __proto__');
@@ -146,6 +179,9 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // Keep idle connections (at most poolSize of them): pg-pool's idle timer is set and cleared
+    // on every checkout, which cost more than the query itself (~25 µs of a ~17 µs round trip here).
+    idleTimeoutMillis: 0,
     // Times are bigint milliseconds; they fit a JavaScript number exactly until the year 287396.
     types: {
       getTypeParser: ((oid: number, format?: string) =>
@@ -164,6 +200,7 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
     async ping() {
       await sql`select 1`.execute(db);
     },
+    jsonRows: (rows, columns, orderBy) => jsonRowsSql('json_agg', 'json_build_array', '::text', rows, columns, orderBy),
     async runPrepared<Row>(query: PreparedSql, parameters: readonly unknown[]): Promise<Row[]> {
       // A named statement: each pooled connection parses it once, and plans it once it has seen
       // that a generic plan does as well (PostgreSQL's plan cache).
