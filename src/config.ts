@@ -28,6 +28,16 @@ export interface Config {
   metricsToken: string | null;
   /** Redis for shared rate limits; null: they live in the database. */
   redisUrl: string | null;
+  /** NextGenPSD2 banks (src/providers/nextgenpsd2/). */
+  xs2a: Xs2aConfig;
+}
+
+/** Real banks over the Berlin Group NextGenPSD2 API, and where the simulated one is reached. */
+export interface Xs2aConfig {
+  /** The operator's banks file (JSON), read and checked at start; null: no real banks. */
+  banksFile: string | null;
+  /** The simulated bank's API root as Ferry calls it (Ferry itself over loopback by default). */
+  sandboxUrl: string;
 }
 
 /** Webhook delivery (src/webhooks/). */
@@ -114,6 +124,12 @@ export function loadConfig(env: Env = process.env): Config {
     timeoutMs: read.integer('FERRY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
   };
 
+  const loopbackHost = ['localhost', '0.0.0.0', '::', '127.0.0.1'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const xs2a: Xs2aConfig = {
+    banksFile: read.optional('FERRY_XS2A_BANKS') ?? null,
+    sandboxUrl: (read.optionalUrl('FERRY_XS2A_SANDBOX_URL') ?? `http://${loopbackHost}:${port}/sandbox/xs2a`).replace(/\/+$/, ''),
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -131,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhooks,
     metricsToken,
     redisUrl,
+    xs2a,
   };
 }
 

@@ -38,6 +38,8 @@ import { nextSweepAt, RETENTION_SWEEP_JOB, scheduleSweep, sweepExpiredConsents }
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { providerRoutes } from './providers/routes.js';
 import { sandboxBankRoutes } from './providers/sandbox/routes.js';
+import { configuredXs2aProviders } from './providers/nextgenpsd2/nextgenpsd2-provider.js';
+import { xs2aSandboxRoutes } from './providers/sandbox/xs2a/xs2a-sandbox-routes.js';
 import { deploymentSecret } from './settings.js';
 import type { HostResolver } from './webhooks/address-guard.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
@@ -92,7 +94,18 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await keys.init();
   const issuer = config.publicUrl;
   const tokens = new TokenService({ db: database.db, clock, keys, issuer });
-  const providers = deps.providers ?? createProviderRegistry({ db: database.db, sandbox: config.sandbox, publicUrl: issuer });
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const providers =
+    deps.providers ??
+    createProviderRegistry({
+      db: database.db,
+      sandbox: config.sandbox,
+      publicUrl: issuer,
+      xs2aSandboxUrl: config.xs2a.sandboxUrl,
+      log: logger,
+      // Real banks over NextGenPSD2 (issue #10): the operator's banks file, checked here, at start.
+      providers: configuredXs2aProviders(config.xs2a.banksFile, { db: database.db, log: logger }),
+    });
   const metrics = deps.metrics ?? new FerryMetrics({ db: database.db, clock });
   const flow: FlowDeps = {
     onFlowCompleted: () => metrics.flowEvent('completed', 'done'),
@@ -105,7 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   const paging = new PagingTokens(await deploymentSecret(database.db, 'paging'));
 
   const app = Fastify({
-    loggerInstance: (deps.logger ?? createLogger(config.logLevel)) as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     // A hop count is valid at run time (Fastify docs: trustProxy); the type omits it.
     trustProxy: config.trustProxy as boolean | string,
     genReqId: () => crypto.randomUUID(),
@@ -213,6 +226,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(providerRoutes, { registry: providers });
   // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.
   await app.register(sandboxBankRoutes, { registry: providers, clock });
+  // The simulated NextGenPSD2 bank: its API and its own pages, as a real bank's would be.
+  if (config.sandbox) await app.register(xs2aSandboxRoutes, { prefix: '/sandbox/xs2a', db: database.db, clock, pagesUrl: `${issuer}/sandbox/xs2a` });
   await app.register(consentRoutes, { database, clock, onErased: () => webhooks.nudge() });
   await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
   await app.register(dataRoutes, { database, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });

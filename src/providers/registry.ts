@@ -3,6 +3,9 @@ import type { Database } from '../db/schema.js';
 import { SANDBOX_BANKS } from './sandbox/banks.js';
 import { SandboxBankLogins } from './sandbox/bank-logins.js';
 import { DEFAULT_SLOW_STEP_MS, SandboxBankProvider } from './sandbox/sandbox-bank.js';
+import { sandboxXs2aBanks } from './sandbox/xs2a/sandbox-xs2a-banks.js';
+import type { Xs2aLog } from './nextgenpsd2/consent-login.js';
+import { NextGenPsd2Provider } from './nextgenpsd2/nextgenpsd2-provider.js';
 import type { BankProvider } from './types.js';
 
 export interface ProviderRegistryOptions {
@@ -15,6 +18,13 @@ export interface ProviderRegistryOptions {
   slowStepMs?: number;
   /** More providers (real bank connectors; test doubles), after the sandbox banks. */
   providers?: readonly BankProvider[];
+  /**
+   * With the sandbox: the simulated NextGenPSD2 bank's API root as Ferry calls it (config
+   * `FERRY_XS2A_SANDBOX_URL`), to list its three entries (redirect, app, embedded). Unset: not listed.
+   */
+  xs2aSandboxUrl?: string;
+  /** Where NextGenPSD2 providers report what an operator must see (a bank refusing Ferry's certificate). */
+  log?: Xs2aLog;
 }
 
 export interface ProviderRegistry {
@@ -41,6 +51,9 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
       const provider = new SandboxBankProvider(bank, { logins, slowStepMs });
       providers.push(provider);
       sandboxBanks.set(bank.id, provider);
+    }
+    if (options.xs2aSandboxUrl !== undefined) {
+      for (const bank of sandboxXs2aBanks(options.xs2aSandboxUrl)) providers.push(new NextGenPsd2Provider(bank, { db: options.db, log: options.log }));
     }
   }
   providers.push(...(options.providers ?? []));

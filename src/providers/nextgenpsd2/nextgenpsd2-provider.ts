@@ -26,10 +26,10 @@ import type {
   ProviderDescription,
 } from '../types.js';
 import { AccessBudget, BUDGET_WINDOW_MS } from './access-budget.js';
-import { bankAgent, type Xs2aBank } from './bank-config.js';
+import { bankAgent, loadXs2aBanks, type Xs2aBank } from './bank-config.js';
 import { ConsentLogin, isoDay, type Xs2aConnectionData, type Xs2aLog } from './consent-login.js';
 import { newestFirst, toBankAccount, toBankTransaction } from './mapping.js';
-import { OpenApiContract } from './openapi-contract.js';
+import type { OpenApiContract } from './openapi-contract.js';
 import { psuHeaders } from './psu-headers.js';
 import { Xs2aClient, bankCodes, retryAfter, type Xs2aExchange, type Xs2aResponse } from './xs2a-client.js';
 import type { AccountDetails, Balance, ConsentStatus, Links, TransactionsAnswer } from './xs2a-model.js';
@@ -66,7 +66,7 @@ export class NextGenPsd2Provider implements BankProvider {
     deps: NextGenPsd2Deps,
   ) {
     const endpoint = { baseUrl: bank.baseUrl, timeoutMs: bank.timeoutMs, agent: bankAgent(bank), signing: bank.signing };
-    this.client = new Xs2aClient(endpoint, deps.contract ?? OpenApiContract.berlinGroup(), deps.onExchange);
+    this.client = new Xs2aClient(endpoint, deps.contract, deps.onExchange);
     this.login = new ConsentLogin(bank, this.client, deps.log);
     this.budget = new AccessBudget(deps.db);
   }
@@ -220,4 +220,9 @@ function maxDate(a: string, b: string): string {
 function endOfDay(day: string): number | null {
   const ms = Date.parse(`${day}T00:00:00Z`);
   return Number.isFinite(ms) ? ms + 86_400_000 : null;
+}
+
+/** The operator's banks (`FERRY_XS2A_BANKS`), read and checked now: a bad entry stops the start. */
+export function configuredXs2aProviders(file: string | null, deps: NextGenPsd2Deps): NextGenPsd2Provider[] {
+  return file === null ? [] : loadXs2aBanks(file).map((bank) => new NextGenPsd2Provider(bank, deps));
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { BankAnswerInvalidError, BankUnavailableError } from '../errors.js';
 import { signatureHeaders, type SigningCredentials } from './http-signature.js';
-import type { ContractRequest, ContractResponse, OpenApiContract } from './openapi-contract.js';
+import { OpenApiContract, type ContractRequest, type ContractResponse } from './openapi-contract.js';
 
 /**
  * One bank's NextGenPSD2 interface over HTTP, as the Implementation Guidelines want every call:
@@ -72,7 +72,8 @@ export class Xs2aClient {
 
   constructor(
     private readonly endpoint: Xs2aEndpoint,
-    private readonly contract: OpenApiContract,
+    /** The Berlin Group's file by default, read at the first call (not at start-up). */
+    private contract?: OpenApiContract,
     private readonly onExchange?: (exchange: Xs2aExchange) => void,
   ) {
     this.base = new URL(`${endpoint.baseUrl}/`);
@@ -100,8 +101,9 @@ export class Xs2aClient {
     for (const [name, value] of Object.entries(request.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
     if (this.endpoint.signing !== null) Object.assign(headers, signatureHeaders(headers, body ?? '', this.endpoint.signing));
 
+    const contract = (this.contract ??= OpenApiContract.berlinGroup());
     const contractRequest: ContractRequest = { method: request.method, path: apiPath, query: url.searchParams, headers, body: request.body };
-    const checked = this.contract.checkRequest(contractRequest);
+    const checked = contract.checkRequest(contractRequest);
     // The 1.3.9 file allows only IPv4 here; the guidelines say "IP address". An IPv6 user's address
     // is sent as it is (the operator may set `tpp.ipAddress` to send the TPP's IPv4 instead).
     const requestProblems = checked.problems.filter((p) => !(p === IPV6_PSU_PROBLEM && /:/.test(headers['psu-ip-address'] ?? '')));
@@ -113,7 +115,7 @@ export class Xs2aClient {
     const answer = await this.transmit(url, request.method, headers, body);
     const response: ContractResponse = { status: answer.status, headers: answer.headers, body: answer.body };
     const skipBody = answer.status >= 500 || answer.status === 429;
-    const responseProblems = skipBody ? [] : this.contract.checkResponse(request.method, apiPath, response).problems;
+    const responseProblems = skipBody ? [] : contract.checkResponse(request.method, apiPath, response).problems;
     this.onExchange?.({ operationId: checked.operationId, request: contractRequest, response, requestProblems, responseProblems });
 
     if (answer.status >= 500) {

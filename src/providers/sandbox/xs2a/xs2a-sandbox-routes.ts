@@ -89,6 +89,10 @@ export async function xs2aSandboxRoutes(fastify: FastifyInstance, options: Xs2aS
   const contract = options.contract ?? OpenApiContract.berlinGroup();
   const prefix = fastify.prefix;
   const pagesUrl = () => (typeof options.pagesUrl === 'function' ? options.pagesUrl() : options.pagesUrl).replace(/\/+$/, '');
+  // A bank's interface, not Ferry's: kept out of Ferry's OpenAPI document.
+  fastify.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
   let bank: Xs2aSandboxBank | null = null;
   const theBank = () =>
     (bank ??= new Xs2aSandboxBank(options.db, {
