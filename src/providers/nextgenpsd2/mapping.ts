@@ -129,12 +129,16 @@ function remittanceText(transaction: Transaction): string | null {
 
 /**
  * One entry of an account report. `state` comes from the list it was in (`booked` or `pending`).
- * The counterparty is the other side: the creditor of a debit, the debtor of a credit. `date` is
- * the booking date (for a pending entry, the entry date banks put there), else the value date.
+ * `date` is the booking date (for a pending entry, the entry date banks put there), else the value
+ * date. `originalText` is the bank's remittance text; `text` the counterparty, or that text.
  */
 export function toBankTransaction(transaction: Transaction, state: BankTransaction['state'], today: string, where: string): BankTransaction {
   const amount = toMoney(transaction.transactionAmount, `${where} transactionAmount`);
-  const counterparty = (amount.minor < 0 ? (transaction.creditorName ?? transaction.ultimateCreditor) : (transaction.debtorName ?? transaction.ultimateDebtor))?.trim() || null;
+  // The other side: the creditor of a debit, the debtor of a credit; banks that name only one side
+  // (the guidelines' own example names the creditor of a credit) are read by that one.
+  const creditor = transaction.creditorName ?? transaction.ultimateCreditor;
+  const debtor = transaction.debtorName ?? transaction.ultimateDebtor;
+  const counterparty = (amount.minor < 0 ? (creditor ?? debtor) : (debtor ?? creditor))?.trim() || null;
   const remittance = remittanceText(transaction);
   const balance = state === 'Booked' && transaction.balanceAfterTransaction !== undefined && transaction.balanceAfterTransaction.balanceAmount.currency === amount.currency
     ? toMoney(transaction.balanceAfterTransaction.balanceAmount, `${where} balanceAfterTransaction`)
