@@ -204,6 +204,8 @@ export class TokenService {
         sessionId: grantId,
         consentId: consent.id,
         scopes: scopesClaim(scopes),
+        // Every access token is its own (RFC 9068 §2.2): two issued in one second still differ.
+        jti: randomToken(12),
         nbf: iat,
         iat,
         exp,
