@@ -227,7 +227,9 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.
   await app.register(sandboxBankRoutes, { registry: providers, clock });
   // The simulated NextGenPSD2 bank: its API and its own pages, as a real bank's would be.
-  if (config.sandbox) await app.register(xs2aSandboxRoutes, { prefix: '/sandbox/xs2a', db: database.db, clock, pagesUrl: `${issuer}/sandbox/xs2a` });
+  if (config.sandbox) {
+    await app.register(xs2aSandboxRoutes, { prefix: '/sandbox/xs2a', db: database.db, clock, pagesUrl: `${issuer}/sandbox/xs2a`, slowMs: providers.slowStepMs });
+  }
   await app.register(consentRoutes, { database, clock, onErased: () => webhooks.nudge() });
   await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
   await app.register(dataRoutes, { database, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });

@@ -30,6 +30,8 @@ export interface ProviderRegistryOptions {
 export interface ProviderRegistry {
   readonly sandbox: boolean;
   readonly publicUrl: string;
+  /** How long each step of the sandbox's `slow` user takes (the simulated NextGenPSD2 bank's too). */
+  readonly slowStepMs: number;
   get(id: string): BankProvider | undefined;
   /** Every registered provider, in a stable order (Aiia's test banks first). */
   list(): BankProvider[];
@@ -68,6 +70,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
   return {
     sandbox: options.sandbox,
     publicUrl,
+    slowStepMs,
     get: (id) => byId.get(id),
     list: () => [...providers],
     sandboxBank: (id) => sandboxBanks.get(id),
