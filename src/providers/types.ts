@@ -195,4 +195,6 @@ export interface BankProvider {
   ): Promise<BankTransaction[]>;
   /** The bank's limits on this connection (real banks); a provider without any leaves it out. */
   accessLimits?(connection: ProviderConnection): AccessLimits;
+  /** Ends the user's consent at the bank (revocation in Ferry, erasure); banks without one leave it out. */
+  revokeConnection?(connection: ProviderConnection, ctx: FetchContext): Promise<void>;
 }

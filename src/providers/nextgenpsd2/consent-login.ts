@@ -46,7 +46,6 @@ export type Xs2aLoginState =
 /** What a finished login leaves in the connection (`ProviderConnection.data`). */
 export interface Xs2aConnectionData {
   v: 1;
-  approach: ScaApproach;
   /** The consent's last day (the bank's date, YYYY-MM-DD), as the bank granted it. */
   validUntil: string;
   /** Reads a day without the user, as the bank granted them. */
@@ -194,7 +193,6 @@ export class ConsentLogin {
     const accounts = ((list.body as { accounts: AccountDetails[] }).accounts ?? []).filter((a) => a.status !== 'deleted' && a.resourceId !== undefined);
     const data: Xs2aConnectionData = {
       v: 1,
-      approach: this.bank.approaches[0]!,
       validUntil: consent.validUntil,
       frequencyPerDay: consent.recurringIndicator ? Math.max(1, consent.frequencyPerDay) : 1,
       recurring: consent.recurringIndicator,

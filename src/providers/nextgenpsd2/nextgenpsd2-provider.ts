@@ -28,7 +28,7 @@ import type {
 import { AccessBudget, BUDGET_WINDOW_MS } from './access-budget.js';
 import { bankAgent, loadXs2aBanks, type Xs2aBank } from './bank-config.js';
 import { ConsentLogin, isoDay, type Xs2aConnectionData, type Xs2aLog } from './consent-login.js';
-import { newestFirst, toBankAccount, toBankTransaction } from './mapping.js';
+import { newestFirst, stableAccountId, toBankAccount, toBankTransaction } from './mapping.js';
 import type { OpenApiContract } from './openapi-contract.js';
 import { psuHeaders } from './psu-headers.js';
 import { Xs2aClient, bankCodes, retryAfter, type Xs2aExchange, type Xs2aResponse } from './xs2a-client.js';
@@ -111,8 +111,7 @@ export class NextGenPsd2Provider implements BankProvider {
     for (const account of accounts) {
       let balances: Balance[] | undefined = account.balances;
       if (balances === undefined && account.resourceId !== undefined) {
-        const id = toBankAccount(this.bank.id, account, []).id;
-        await read.spend(`balances:${id}`);
+        await read.spend(`balances:${stableAccountId(this.bank.id, account)}`);
         const answer = await read.send({ path: `/v1/accounts/${encodeURIComponent(account.resourceId)}/balances` });
         balances = (answer.body as { balances: Balance[] }).balances;
       }
@@ -153,6 +152,22 @@ export class NextGenPsd2Provider implements BankProvider {
       answer = await read.send({ href: next });
     }
     return newestFirst(booked, pending).filter((t) => t.date >= range.from && t.date <= range.to);
+  }
+
+  /**
+   * Ends the consent at the bank (`DELETE /v1/consents/{consentId}`), when the user revokes it in
+   * Ferry or its data is erased: the bank then refuses every read with it. A consent the bank no
+   * longer knows, or one that already ended, is ended.
+   */
+  async revokeConnection(connection: ProviderConnection, ctx: FetchContext): Promise<void> {
+    this.data(connection);
+    const headers = ctx.userPresent === true ? psuHeaders(ctx.psu, this.bank.tppIpAddress) : {};
+    const answer = await this.client.send({ method: 'DELETE', target: { path: `/v1/consents/${encodeURIComponent(connection.reference)}` }, headers });
+    if (answer.status === 204) return;
+    const codes = bankCodes(answer.body);
+    if (['CONSENT_UNKNOWN', 'CONSENT_EXPIRED', 'CONSENT_INVALID', 'RESOURCE_UNKNOWN', 'RESOURCE_EXPIRED'].some((c) => codes.includes(c))) return;
+    if (answer.status === 429) throw new RateLimitedError(`${this.bank.name} refuses calls for now (429)`, retryAfter(answer.headers, ctx.now()) ?? ctx.now() + 3_600_000, 'bank');
+    throw new BankUnavailableError(`${this.bank.name} refused to end the consent (${answer.status}${codes.length > 0 ? ` ${codes.join(', ')}` : ''})`, { status: answer.status, codes, cause: 'Refused' });
   }
 
   /** Reads under one connection: the PSU headers when the user is present, the budget when not. */

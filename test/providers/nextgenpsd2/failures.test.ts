@@ -163,6 +163,17 @@ for (const dialect of DIALECTS) {
         await assert.rejects(fixture.provider('DECOUPLED').listAccounts(connection, { now: () => fixture.clock.now() }), (e: unknown) => e instanceof ConnectionExpiredError && e.reason === 'Revoked');
       });
 
+      test('Ferry ends the consent at the bank when the user revokes it (DELETE /v1/consents/{consentId}); reads then fail', async () => {
+        const connection = await connect('EMBEDDED', 'ivan');
+        const provider = fixture.provider('EMBEDDED');
+        await provider.revokeConnection(connection, { now: () => fixture.clock.now() });
+        assert.deepEqual(fixture.received.filter((e) => e.operationId === 'deleteConsent').map((e) => e.status), [204]);
+        await assert.rejects(provider.listAccounts(connection, { now: () => fixture.clock.now() }), (e: unknown) => e instanceof ConnectionExpiredError && e.reason === 'Revoked');
+        // Twice is fine; a consent the bank no longer knows is ended too.
+        await provider.revokeConnection(connection, { now: () => fixture.clock.now() });
+        await provider.revokeConnection({ ...connection, reference: 'unknown-consent' }, { now: () => fixture.clock.now() });
+      });
+
       test('429 from the bank: RateLimitedError with the bank’s Retry-After', async () => {
         const connection = await connect('REDIRECT', 'jack');
         fixture.fault = (call) => (call.operationId === 'getAccountList' ? { status: 429, headers: { 'retry-after': '3600' }, body: { tppMessages: [{ category: 'ERROR', code: 'ACCESS_EXCEEDED' }] } } : null);
