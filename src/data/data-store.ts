@@ -120,33 +120,41 @@ export function createDataStore(database: FerryDatabase) {
   const account = prepareQuery(database, (db, param: QueryParam<{ accountId: string; consentId: string }>) =>
     db.selectFrom('accounts').select(ACCOUNT_WIRE_COLUMNS).where('id', '=', param('accountId')).where('consent_id', '=', param('consentId')),
   );
-  // A page of transactions is one JSON value (`database.jsonRows`), not 15 values for each of up
-  // to 1,001 rows: with an account in front (GET) or alone (POST …/query, which needs the account
-  // first for its currency).
-  const page = (db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) =>
-    database.jsonRows(transactionsOfPage(db, shape, param), TRANSACTION_WIRE_COLUMNS, PAGE_ORDER);
+  // A page of transactions. Over the network (PostgreSQL) it is one JSON value, not 15 fields for
+  // each of up to 1,001 rows, and comes with its account in one round trip; in process (SQLite)
+  // rows read as they are and two queries cost less (DatabaseCapabilities.inProcess).
+  const { inProcess } = database.capabilities;
+  const pageJson = (db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) =>
+    database.jsonRows(transactionsOfPage(db, shape, param), TRANSACTION_WIRE_COLUMNS, PAGE_ORDER).as('page');
   const buildAccountPage = (shape: PageShape) =>
     prepareQuery(database, (db, param: QueryParam<PageParams & { consentId: string }>) =>
-      db
-        .selectFrom('accounts')
-        .select(ACCOUNT_WIRE_COLUMNS)
-        .select(page(db, shape, param).as('page'))
-        .where('id', '=', param('accountId'))
-        .where('consent_id', '=', param('consentId')),
+      db.selectFrom('accounts').select(ACCOUNT_WIRE_COLUMNS).select(pageJson(db, shape, param)).where('id', '=', param('accountId')).where('consent_id', '=', param('consentId')),
     );
-  const buildPageOnly = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => db.selectNoFrom(page(db, shape, param).as('page')));
+  const buildPageJson = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => db.selectNoFrom(pageJson(db, shape, param)));
+  const buildPageRows = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => transactionsOfPage(db, shape, param));
   // Each combination of filters is its own statement, so the planner sees only the conditions
   // that apply; a GET page is one of two.
-  const accountPages = new Map<string, ReturnType<typeof buildAccountPage>>();
-  const pagesOnly = new Map<string, ReturnType<typeof buildPageOnly>>();
-  const cached = <Q>(cache: Map<string, Q>, filter: PageFilter, build: (shape: PageShape) => Q): Q => {
-    const shape = shapeOf(filter);
-    const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
-    let query = cache.get(key);
-    if (query === undefined) cache.set(key, (query = build(shape)));
-    return query;
+  const byShape = <Q>(build: (shape: PageShape) => Q) => {
+    const queries = new Map<string, Q>();
+    return (filter: PageFilter): Q => {
+      const shape = shapeOf(filter);
+      const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
+      let query = queries.get(key);
+      if (query === undefined) queries.set(key, (query = build(shape)));
+      return query;
+    };
   };
+  const accountPageQuery = byShape(buildAccountPage);
+  const pageJsonQuery = byShape(buildPageJson);
+  const pageRowsQuery = byShape(buildPageRows);
   const parsePage = rowsFromJson<TransactionWireRow>(TRANSACTION_WIRE_COLUMNS);
+
+  /** A page of an account's transactions (the caller has checked the account is the consent's). */
+  const transactionPage = async (accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> => {
+    if (inProcess) return pageRowsQuery(filter).all(pageParams(accountId, filter));
+    const row = await pageJsonQuery(filter).first(pageParams(accountId, filter));
+    return parsePage(row!.page);
+  };
 
   return {
     liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
@@ -159,19 +167,19 @@ export function createDataStore(database: FerryDatabase) {
 
     account: (accountId: string, consentId: string): Promise<AccountWireRow | undefined> => account.first({ accountId, consentId }),
 
-    /** The consent's account and a page of its transactions, in one query; no account, no page. */
+    /** The consent's account and a page of its transactions; no account, no page. */
     async accountPage(accountId: string, consentId: string, filter: PageFilter): Promise<{ account: AccountWireRow; transactions: TransactionWireRow[] } | undefined> {
-      const row = await cached(accountPages, filter, buildAccountPage).first({ ...pageParams(accountId, filter), consentId });
+      if (inProcess) {
+        const found = await account.first({ accountId, consentId });
+        return found === undefined ? undefined : { account: found, transactions: await transactionPage(accountId, filter) };
+      }
+      const row = await accountPageQuery(filter).first({ ...pageParams(accountId, filter), consentId });
       if (row === undefined) return undefined;
-      const { page: json, ...account } = row;
-      return { account, transactions: parsePage(json) };
+      const { page: json, ...found } = row;
+      return { account: found, transactions: parsePage(json) };
     },
 
-    /** A page of an account's transactions (the caller has checked the account is the consent's). */
-    async transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
-      const row = await cached(pagesOnly, filter, buildPageOnly).first(pageParams(accountId, filter));
-      return parsePage(row!.page);
-    },
+    transactionPage,
   };
 }
 
