@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { InsufficientScope, InvalidToken } from '../errors.js';
 import type { AccessTokenClaims, TokenService } from '../oauth/token-service.js';
-import type { DataStore, Liveness } from './data-store.js';
+import type { AccountWireRow, DataStore, Liveness } from './data-store.js';
 
 export interface BearerContext {
   consentId: string;
@@ -13,38 +13,68 @@ export interface BearerContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified access token's claims (RFC 6750), before its grant is known to be alive. */
-    bearerClaims?: AccessTokenClaims;
     bearer?: BearerContext;
+    /** The consent's accounts, read with the liveness (`withAccounts`). */
+    consentAccounts?: AccountWireRow[];
+    /** The account in the path if it is the consent's, read with the liveness (`withAccount`). */
+    pathAccount?: AccountWireRow;
   }
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
- * RFC 6750 bearer authentication for the data API, in two steps:
- * 1. `verifyBearerToken`: the JWT's signature and lifetime and the `accounts` scope (no database);
- * 2. `requireLiveGrant`: on every request, that its grant is not revoked and its consent is alive
- *    (not revoked, not past a one-time deadline, whatever the sweeper has done), from a row read
- *    from the database for this request: by `bearerAuthentication`, or, where a route reads its
- *    data in the same query, by the route.
+ * RFC 6750 bearer authentication for the data API, as `onRequest` hooks: the JWT's signature and
+ * lifetime and the `accounts` scope, then, on every request, that its grant is not revoked and its
+ * consent is alive (not revoked, not past a one-time deadline, whatever the sweeper has done),
+ * read from the database for this request. A route that reads the consent's accounts, or the
+ * account in its path, gets them from the same query (one round trip to PostgreSQL).
  */
-export function verifyBearerToken(deps: { tokens: TokenService }) {
-  return async function verifyToken(request: FastifyRequest): Promise<void> {
-    const header = request.headers.authorization;
-    if (header === undefined) throw new InvalidToken('A bearer access token is required (Authorization: Bearer …).');
-    const match = BEARER.exec(header);
-    if (match === null) throw new InvalidToken('The Authorization header must be "Bearer <access token>".');
-    const claims = deps.tokens.verifyAccessToken(match[1]!);
-    if (claims === null) throw new InvalidToken('The access token is invalid or expired.');
-    if (!claims.scopes.split(' ').includes('Accounts')) throw new InsufficientScope('The access token lacks the accounts scope.');
-    request.bearerClaims = claims;
+export function bearerAuthentication(deps: { store: DataStore; clock: Clock; tokens: TokenService }) {
+  const { store, clock, tokens } = deps;
+  return {
+    /** The grant and consent only. */
+    async live(request: FastifyRequest): Promise<void> {
+      const claims = verifyToken(tokens, request);
+      const now = clock.now();
+      request.bearer = requireLiveGrant(await store.liveness(claims.sessionId), claims, now);
+    },
+
+    /** …and the consent's accounts, in their order. */
+    async withAccounts(request: FastifyRequest): Promise<void> {
+      const claims = verifyToken(tokens, request);
+      const now = clock.now();
+      const { live, accounts } = await store.livenessAndAccounts(claims.sessionId);
+      request.bearer = requireLiveGrant(live, claims, now);
+      request.consentAccounts = accounts;
+    },
+
+    /** …and the account named by the path's `:accountId`, when it is the consent's. */
+    async withAccount(request: FastifyRequest): Promise<void> {
+      const claims = verifyToken(tokens, request);
+      const now = clock.now();
+      const { accountId } = request.params as { accountId: string };
+      const { live, account } = await store.livenessAndAccount(claims.sessionId, accountId);
+      request.bearer = requireLiveGrant(live, claims, now);
+      if (account !== undefined) request.pathAccount = account;
+    },
   };
 }
 
-/** Step 2 over the grant and consent as read for this request; answers 401 unless both are alive. */
-export function requireLiveGrant(request: FastifyRequest, live: Liveness | undefined, now: number): BearerContext {
-  const claims = request.bearerClaims!;
+/** The token itself (RFC 6750 §2.1, §3.1): signature, lifetime and the accounts scope; no database. */
+function verifyToken(tokens: TokenService, request: FastifyRequest): AccessTokenClaims {
+  const header = request.headers.authorization;
+  if (header === undefined) throw new InvalidToken('A bearer access token is required (Authorization: Bearer …).');
+  const match = BEARER.exec(header);
+  if (match === null) throw new InvalidToken('The Authorization header must be "Bearer <access token>".');
+  const claims = tokens.verifyAccessToken(match[1]!);
+  if (claims === null) throw new InvalidToken('The access token is invalid or expired.');
+  if (!claims.scopes.split(' ').includes('Accounts')) throw new InsufficientScope('The access token lacks the accounts scope.');
+  return claims;
+}
+
+/** The grant and consent as read for this request: 401 unless both are alive and the token's client's. */
+function requireLiveGrant(live: Liveness | undefined, claims: AccessTokenClaims, now: number): BearerContext {
   if (
     live === undefined ||
     live.grant_revoked_at !== null ||
@@ -55,16 +85,5 @@ export function requireLiveGrant(request: FastifyRequest, live: Liveness | undef
   ) {
     throw new InvalidToken('The access token was revoked, or its consent ended.');
   }
-  request.bearer = { consentId: live.consent_id, appId: live.grant_app_id, grantId: claims.sessionId, scopes: claims.scopes };
-  return request.bearer;
-}
-
-/** Both steps, for routes that read the liveness on its own. */
-export function bearerAuthentication(deps: { store: DataStore; clock: Clock; tokens: TokenService }) {
-  const verifyToken = verifyBearerToken(deps);
-  return async function authenticate(request: FastifyRequest): Promise<void> {
-    await verifyToken(request);
-    const now = deps.clock.now();
-    requireLiveGrant(request, await deps.store.liveness(request.bearerClaims!.sessionId), now);
-  };
+  return { consentId: live.consent_id, appId: live.grant_app_id, grantId: claims.sessionId, scopes: claims.scopes };
 }

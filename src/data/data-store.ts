@@ -1,15 +1,13 @@
 import type { Kysely } from 'kysely';
-import { prepareQuery, rowsFromJson, type FerryDatabase, type QueryParam } from '../db/database.js';
-import type { Database } from '../db/schema.js';
-import type { AccountRow, TransactionRow } from '../db/schema.js';
-
+import { prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
+import type { AccountRow, Database, TransactionRow } from '../db/schema.js';
 import type { PagePosition } from './paging.js';
 
 /**
- * The data API's reads, each one query prepared once (src/db/database.ts: `prepareQuery`): the
- * bearer check reads the grant and consent on every request, so these run at the request rate.
- * Where a route needs the liveness and its data, both come back from one query (one round trip
- * to PostgreSQL), read in the same snapshot.
+ * The data API's reads, each one query prepared once (src/db/database.ts: `prepareQuery`). The
+ * bearer check reads the grant and consent on every request, together with what the route reads
+ * first (the consent's accounts, or the account in the path): one query, one round trip to
+ * PostgreSQL, one snapshot.
  */
 
 /** What the bearer check reads on every request: the grant and its consent. */
@@ -79,6 +77,82 @@ export interface PageFilter {
   limit: number;
 }
 
+const LIVENESS_COLUMNS = [
+  'grants.revoked_at as grant_revoked_at',
+  'grants.expires_at as grant_expires_at',
+  'grants.app_id as grant_app_id',
+  'consents.id as consent_id',
+  'consents.status as consent_status',
+  'consents.delete_at as consent_delete_at',
+] as const;
+const ACCOUNT_COLUMNS_OF_JOIN = ACCOUNT_WIRE_COLUMNS.map((c) => `accounts.${c}` as const);
+
+export function createDataStore(database: FerryDatabase) {
+  const liveness = prepareQuery(database, (db, param: QueryParam<{ grantId: string }>) => livenessOf(db).select(LIVENESS_COLUMNS).where('grants.id', '=', param('grantId')));
+  // One row per account, in order, or one row of nulls beside the liveness when the consent has none.
+  const livenessAndAccounts = prepareQuery(database, (db, param: QueryParam<{ grantId: string }>) =>
+    livenessOf(db)
+      .leftJoin('accounts', 'accounts.consent_id', 'consents.id')
+      .select(LIVENESS_COLUMNS)
+      .select(ACCOUNT_COLUMNS_OF_JOIN)
+      .where('grants.id', '=', param('grantId'))
+      .orderBy('accounts.position'),
+  );
+  // Another consent's account is not joined: it is a 404 like an unknown id, so ids cannot be probed.
+  const livenessAndAccount = prepareQuery(database, (db, param: QueryParam<{ grantId: string; accountId: string }>) =>
+    livenessOf(db)
+      .leftJoin('accounts', (join) => join.onRef('accounts.consent_id', '=', 'consents.id').on('accounts.id', '=', param('accountId')))
+      .select(LIVENESS_COLUMNS)
+      .select(ACCOUNT_COLUMNS_OF_JOIN)
+      .where('grants.id', '=', param('grantId')),
+  );
+  // Each combination of filters is its own statement, so the planner sees only the conditions
+  // that apply; a GET page is one of two.
+  const buildPage = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => transactionsOfPage(db, shape, param));
+  const pages = new Map<string, ReturnType<typeof buildPage>>();
+
+  return {
+    liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
+
+    /** The grant's liveness and its consent's accounts in their order. */
+    async livenessAndAccounts(grantId: string): Promise<{ live: Liveness | undefined; accounts: AccountWireRow[] }> {
+      const rows = await livenessAndAccounts.all({ grantId });
+      return { live: rows[0], accounts: rows.filter((row): row is (typeof rows)[number] & AccountWireRow => row.id !== null) };
+    },
+
+    /** The grant's liveness and the account, if it is the consent's. */
+    async livenessAndAccount(grantId: string, accountId: string): Promise<{ live: Liveness | undefined; account: AccountWireRow | undefined }> {
+      const row = await livenessAndAccount.first({ grantId, accountId });
+      return { live: row, account: row !== undefined && row.id !== null ? (row as typeof row & AccountWireRow) : undefined };
+    },
+
+    /** A page of an account's transactions (the caller has checked the account is the consent's). */
+    transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
+      const shape = shapeOf(filter);
+      const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
+      let query = pages.get(key);
+      if (query === undefined) pages.set(key, (query = buildPage(shape)));
+      return query.all(pageParams(accountId, filter));
+    },
+  };
+}
+
+export type DataStore = ReturnType<typeof createDataStore>;
+
+function livenessOf(db: Kysely<Database>) {
+  return db.selectFrom('grants').innerJoin('consents', 'consents.id', 'grants.consent_id');
+}
+
+interface PageShape {
+  includeDeleted: boolean;
+  interval: boolean;
+  amountMin: boolean;
+  amountMax: boolean;
+  balanceMin: boolean;
+  balanceMax: boolean;
+  after: boolean;
+}
+
 type PageParams = {
   accountId: string;
   from: string;
@@ -93,102 +167,6 @@ type PageParams = {
   limit: number;
 };
 
-const LIVENESS_COLUMNS = [
-  'grants.revoked_at as grant_revoked_at',
-  'grants.expires_at as grant_expires_at',
-  'grants.app_id as grant_app_id',
-  'consents.id as consent_id',
-  'consents.status as consent_status',
-  'consents.delete_at as consent_delete_at',
-] as const;
-
-export function createDataStore(database: FerryDatabase) {
-  const liveness = prepareQuery(database, (db, param: QueryParam<{ grantId: string }>) =>
-    db.selectFrom('grants').innerJoin('consents', 'consents.id', 'grants.consent_id').select(LIVENESS_COLUMNS).where('grants.id', '=', param('grantId')),
-  );
-  // One row per account, in order, or one row of nulls beside the liveness when the consent has none.
-  const livenessAndAccounts = prepareQuery(database, (db, param: QueryParam<{ grantId: string }>) =>
-    db
-      .selectFrom('grants')
-      .innerJoin('consents', 'consents.id', 'grants.consent_id')
-      .leftJoin('accounts', 'accounts.consent_id', 'consents.id')
-      .select(LIVENESS_COLUMNS)
-      .select(ACCOUNT_WIRE_COLUMNS.map((c) => `accounts.${c}` as const))
-      .where('grants.id', '=', param('grantId'))
-      .orderBy('accounts.position'),
-  );
-  const account = prepareQuery(database, (db, param: QueryParam<{ accountId: string; consentId: string }>) =>
-    db.selectFrom('accounts').select(ACCOUNT_WIRE_COLUMNS).where('id', '=', param('accountId')).where('consent_id', '=', param('consentId')),
-  );
-  // A page of transactions. Over the network (PostgreSQL) it is one JSON value, not 15 fields for
-  // each of up to 1,001 rows, and comes with its account in one round trip; in process (SQLite)
-  // rows read as they are and two queries cost less (DatabaseCapabilities.inProcess).
-  const { inProcess } = database.capabilities;
-  const pageJson = (db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) =>
-    database.jsonRows(transactionsOfPage(db, shape, param), TRANSACTION_WIRE_COLUMNS, PAGE_ORDER).as('page');
-  const buildAccountPage = (shape: PageShape) =>
-    prepareQuery(database, (db, param: QueryParam<PageParams & { consentId: string }>) =>
-      db.selectFrom('accounts').select(ACCOUNT_WIRE_COLUMNS).select(pageJson(db, shape, param)).where('id', '=', param('accountId')).where('consent_id', '=', param('consentId')),
-    );
-  const buildPageJson = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => db.selectNoFrom(pageJson(db, shape, param)));
-  const buildPageRows = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => transactionsOfPage(db, shape, param));
-  // Each combination of filters is its own statement, so the planner sees only the conditions
-  // that apply; a GET page is one of two.
-  const byShape = <Q>(build: (shape: PageShape) => Q) => {
-    const queries = new Map<string, Q>();
-    return (filter: PageFilter): Q => {
-      const shape = shapeOf(filter);
-      const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
-      let query = queries.get(key);
-      if (query === undefined) queries.set(key, (query = build(shape)));
-      return query;
-    };
-  };
-  const accountPageQuery = byShape(buildAccountPage);
-  const pageJsonQuery = byShape(buildPageJson);
-  const pageRowsQuery = byShape(buildPageRows);
-  const parsePage = rowsFromJson<TransactionWireRow>(TRANSACTION_WIRE_COLUMNS);
-
-  /** A page of an account's transactions (the caller has checked the account is the consent's). */
-  const transactionPage = async (accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> => {
-    if (inProcess) return pageRowsQuery(filter).all(pageParams(accountId, filter));
-    const row = await pageJsonQuery(filter).first(pageParams(accountId, filter));
-    return parsePage(row!.page);
-  };
-
-  return {
-    liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
-
-    /** The grant's liveness and its consent's accounts in their order, in one query. */
-    async livenessAndAccounts(grantId: string): Promise<{ live: Liveness | undefined; accounts: AccountWireRow[] }> {
-      const rows = await livenessAndAccounts.all({ grantId });
-      return { live: rows[0], accounts: rows.filter((row): row is (typeof rows)[number] & AccountWireRow => row.id !== null) };
-    },
-
-    account: (accountId: string, consentId: string): Promise<AccountWireRow | undefined> => account.first({ accountId, consentId }),
-
-    /** The consent's account and a page of its transactions; no account, no page. */
-    async accountPage(accountId: string, consentId: string, filter: PageFilter): Promise<{ account: AccountWireRow; transactions: TransactionWireRow[] } | undefined> {
-      if (inProcess) {
-        const found = await account.first({ accountId, consentId });
-        return found === undefined ? undefined : { account: found, transactions: await transactionPage(accountId, filter) };
-      }
-      const row = await accountPageQuery(filter).first({ ...pageParams(accountId, filter), consentId });
-      if (row === undefined) return undefined;
-      const { page: json, ...found } = row;
-      return { account: found, transactions: parsePage(json) };
-    },
-
-    transactionPage,
-  };
-}
-
-const PAGE_ORDER = [
-  ['date', 'desc'],
-  ['ordinal', 'desc'],
-  ['id', 'desc'],
-] as const;
-
 function transactionsOfPage(db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) {
   let select = db.selectFrom('transactions').select(TRANSACTION_WIRE_COLUMNS).where('account_id', '=', param('accountId'));
   if (!shape.includeDeleted) select = select.where('is_deleted', '=', 0);
@@ -198,8 +176,7 @@ function transactionsOfPage(db: Kysely<Database>, shape: PageShape, param: Query
   if (shape.balanceMin) select = select.where('balance_minor', '>=', param('balanceMin'));
   if (shape.balanceMax) select = select.where('balance_minor', '<=', param('balanceMax'));
   if (shape.after) select = select.where((eb) => eb(eb.refTuple('date', 'ordinal', 'id'), '<', eb.tuple(param('afterDate'), param('afterOrdinal'), param('afterId'))));
-  for (const [column, direction] of PAGE_ORDER) select = select.orderBy(column, direction);
-  return select.limit(param('limit'));
+  return select.orderBy('date', 'desc').orderBy('ordinal', 'desc').orderBy('id', 'desc').limit(param('limit'));
 }
 
 function shapeOf(filter: PageFilter): PageShape {
@@ -228,16 +205,4 @@ function pageParams(accountId: string, filter: PageFilter): PageParams {
     afterId: filter.after?.id ?? '',
     limit: filter.limit,
   };
-}
-
-export type DataStore = ReturnType<typeof createDataStore>;
-
-interface PageShape {
-  includeDeleted: boolean;
-  interval: boolean;
-  amountMin: boolean;
-  amountMax: boolean;
-  balanceMin: boolean;
-  balanceMax: boolean;
-  after: boolean;
 }

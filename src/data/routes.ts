@@ -10,7 +10,7 @@ import { createFlowSession } from '../flow/session.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import type { TokenService } from '../oauth/token-service.js';
 import type { BankProvider } from '../providers/types.js';
-import { bearerAuthentication, requireLiveGrant, verifyBearerToken, type BearerContext } from './bearer.js';
+import { bearerAuthentication, type BearerContext } from './bearer.js';
 import { createDataStore, type TransactionWireRow } from './data-store.js';
 import { logOneLinePerRequest } from './request-log.js';
 import { numberToMinor } from './money.js';
@@ -44,43 +44,34 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
   const { database, clock, paging } = options;
   const db = database.db;
   const store = createDataStore(database);
-  // Every route checks the token and then its grant's liveness (bearer.ts); GET /v1/accounts reads
-  // the liveness with the accounts, in one query, the others before their handler.
-  const verifyToken = verifyBearerToken(options);
+  // Every route checks the token and its grant's liveness before anything else (bearer.ts), and
+  // reads what it needs first in the same query: the consent's accounts, or the account in its path.
   const authenticate = bearerAuthentication({ store, clock, tokens: options.tokens });
   const bearerOf = (request: FastifyRequest): BearerContext => request.bearer!;
   const providerName = (id: string) => options.providers.get(id)?.describe().name ?? id;
-
-  const findAccount = async (request: FastifyRequest, accountId: string) => {
+  const accountOf = (request: FastifyRequest) => {
     // Another consent's id is a 404 like an unknown one, so ids cannot be probed.
-    const account = await store.account(accountId, bearerOf(request).consentId);
-    if (account === undefined) throw new NotFound('No such account for this consent.');
-    return account;
+    if (request.pathAccount === undefined) throw new NotFound('No such account for this consent.');
+    return request.pathAccount;
   };
 
   app.get(
     '/v1/accounts',
     {
       schema: { tags: ['Data'], summary: 'The consent’s accounts', security, response: { 200: Type.Object({ accounts: Type.Array(Type.Ref('Account')) }), ...errors } },
-      // No parameters to validate: nothing is answered between the token and the liveness check.
-      onRequest: verifyToken,
+      onRequest: authenticate.withAccounts,
     },
-    async (request) => {
-      const now = clock.now();
-      const { live, accounts } = await store.livenessAndAccounts(request.bearerClaims!.sessionId);
-      requireLiveGrant(request, live, now);
-      return { accounts: accounts.map((row) => serializeAccount(row, providerName(row.provider_id))) };
-    },
+    async (request) => ({ accounts: request.consentAccounts!.map((row) => serializeAccount(row, providerName(row.provider_id))) }),
   );
 
   app.get(
     '/v1/accounts/:accountId',
     {
       schema: { tags: ['Data'], summary: 'One account', security, params: Type.Object({ accountId: Type.String({ maxLength: 64 }) }), response: { 200: Type.Ref('Account'), ...errors } },
-      onRequest: authenticate,
+      onRequest: authenticate.withAccount,
     },
     async (request) => {
-      const row = await findAccount(request, request.params.accountId);
+      const row = accountOf(request);
       return serializeAccount(row, providerName(row.provider_id));
     },
   );
@@ -100,22 +91,14 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         }),
         response: { 200: TransactionPageSchema, ...errors },
       },
-      onRequest: authenticate,
+      onRequest: authenticate.withAccount,
     },
     async (request) => {
-      const { accountId } = request.params;
+      const account = accountOf(request);
       const pageSize = request.query.pageSize ?? DEFAULT_PAGE_SIZE;
-      let after: PagePosition | null;
-      try {
-        after = pagePosition(paging, request.query.pagingToken ?? null, accountId, 'all');
-      } catch (error) {
-        await findAccount(request, accountId); // an unknown account is a 404 before a bad token is a 400
-        throw error;
-      }
-      // The account and its page in one query.
-      const found = await store.accountPage(accountId, bearerOf(request).consentId, { ...NO_FILTER, after, limit: pageSize + 1 });
-      if (found === undefined) throw new NotFound('No such account for this consent.');
-      return pageAnswer(paging, accountId, 'all', pageSize, found.transactions);
+      const after = pagePosition(paging, request.query.pagingToken ?? null, account.id, 'all');
+      const rows = await store.transactionPage(account.id, { ...NO_FILTER, after, limit: pageSize + 1 });
+      return pageAnswer(paging, account.id, 'all', pageSize, rows);
     },
   );
 
@@ -131,10 +114,10 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         body: Type.Union([TransactionQuerySchema, Type.Null()]),
         response: { 200: TransactionPageSchema, ...errors },
       },
-      onRequest: authenticate,
+      onRequest: authenticate.withAccount,
     },
     async (request) => {
-      const account = await findAccount(request, request.params.accountId);
+      const account = accountOf(request);
       const body = request.body ?? {};
       const includeDeleted = request.query.includeDeleted ?? false;
       const filter = {
@@ -160,10 +143,10 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         params: Type.Object({ accountId: Type.String({ maxLength: 64 }), transactionId: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Ref('Transaction'), ...errors },
       },
-      onRequest: authenticate,
+      onRequest: authenticate.withAccount,
     },
     async (request) => {
-      const account = await findAccount(request, request.params.accountId);
+      const account = accountOf(request);
       const row = await db.selectFrom('transactions').selectAll().where('id', '=', request.params.transactionId).where('account_id', '=', account.id).executeTakeFirst();
       if (row === undefined) throw new NotFound('No such transaction on this account.');
       return serializeTransaction(row, account.id);
@@ -182,7 +165,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         body: Type.Union([Type.Object({ redirectUrl: Type.Optional(Type.String({ maxLength: 2000 })) }), Type.Null()]),
         response: { 200: Type.Object({ status: Type.String({ enum: ['AllQueued', 'SupervisedLoginRequired'] }), authUrl: Type.Union([Type.String(), Type.Null()]) }), ...errors },
       },
-      onRequest: authenticate,
+      onRequest: authenticate.live,
     },
     async (request) => {
       const bearer = bearerOf(request);
@@ -230,7 +213,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
         params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }),
         response: { 200: Type.Object({ allAccountsSelected: Type.Boolean() }), ...errors },
       },
-      onRequest: authenticate,
+      onRequest: authenticate.live,
     },
     async (request) => {
       const bearer = bearerOf(request);

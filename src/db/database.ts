@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type Expression, type InferResult, type Insertable, type RawBuilder } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type InferResult, type Insertable } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -17,12 +17,6 @@ export interface DatabaseCapabilities {
   readonly supportsSkipLocked: boolean;
   /** Several processes may share the database (PostgreSQL; SQLite only within one machine). */
   readonly multiHost: boolean;
-  /**
-   * A query is a call into this process (SQLite), not a round trip: two small queries cost less
-   * than one that folds them together, and rows read as they are cost less than as JSON
-   * ({@link FerryDatabase.jsonRows}). Over the network (PostgreSQL) the opposite holds.
-   */
-  readonly inProcess: boolean;
 }
 
 export interface FerryDatabase {
@@ -36,12 +30,6 @@ export interface FerryDatabase {
    * connection). Rows are the objects Kysely would return. For the hot read paths.
    */
   runPrepared<Row>(query: PreparedSql, parameters: readonly unknown[]): Promise<Row[]>;
-  /**
-   * A subquery's rows as one JSON text, `[[v1, v2, …], …]` in the order given: one value for pg to
-   * read where a page of rows is many fields, each parsed in JavaScript (a 51-row page: ~160 µs of
-   * CPU as rows, ~80 µs as JSON). Parse with {@link rowsFromJson}. Numbers, text and null only.
-   */
-  jsonRows(rows: Expression<unknown>, columns: readonly string[], orderBy: ReadonlyArray<readonly [column: string, direction: 'asc' | 'desc']>): RawBuilder<string>;
   /** Bulk writes, each database's fastest way; use {@link insertRows} and {@link updateRows}. */
   readonly bulk: BulkWrites;
   close(): Promise<void>;
@@ -124,7 +112,7 @@ function openSqlite(file: string): FerryDatabase {
   return {
     db,
     bulk,
-    capabilities: { dialect: 'sqlite', supportsSkipLocked: false, multiHost: false, inProcess: true },
+    capabilities: { dialect: 'sqlite', supportsSkipLocked: false, multiHost: false },
     async ping() {
       sqlite.prepare('select 1').get();
     },
@@ -145,8 +133,6 @@ function openSqlite(file: string): FerryDatabase {
       for (let i = 0; i < values.length; i++) rows[i] = entry.toRow(values[i]!) as Row;
       return rows;
     },
-    // SQLite 3.44 and later order an aggregate's input (better-sqlite3 12 bundles 3.5x).
-    jsonRows: (rows, columns, orderBy) => jsonRowsSql('json_group_array', 'json_array', '', rows, columns, orderBy),
     async close() {
       await db.destroy();
     },
@@ -234,31 +220,6 @@ function withStatementCache(sqlite: SQLite.Database): { prepare(sql: string): SQ
   };
 }
 
-/** `(select coalesce(agg(array(c1, c2, …) order by …), '[]') from (rows) as r)`, in each database's JSON functions. */
-function jsonRowsSql(
-  aggregate: 'json_group_array' | 'json_agg',
-  array: 'json_array' | 'json_build_array',
-  asText: '' | '::text',
-  rows: Expression<unknown>,
-  columns: readonly string[],
-  orderBy: ReadonlyArray<readonly [string, 'asc' | 'desc']>,
-): RawBuilder<string> {
-  const values = sql.join(columns.map((c) => sql.ref(`r.${c}`)));
-  const order = sql.join(orderBy.map(([c, direction]) => sql`${sql.ref(`r.${c}`)} ${sql.raw(direction)}`));
-  return sql<string>`(select coalesce(${sql.raw(aggregate)}(${sql.raw(array)}(${values}) order by ${order})${sql.raw(asText)}, '[]') from ${rows} as r)`;
-}
-
-/** The rows of {@link FerryDatabase.jsonRows} as objects with the columns' names. */
-export function rowsFromJson<Row>(columns: readonly string[]): (json: string) => Row[] {
-  const toRow = rowConstructor(columns);
-  return (json) => {
-    const values = JSON.parse(json) as unknown[][];
-    const rows = new Array<Row>(values.length);
-    for (let i = 0; i < values.length; i++) rows[i] = toRow(values[i]!) as Row;
-    return rows;
-  };
-}
-
 /** `(statement, row) => statement.run(row.a, row.b, …)`: named property reads and no array per row. */
 function runWithRow(parameters: readonly string[]): (statement: SQLite.Statement, row: Readonly<Record<string, unknown>>) => void {
   for (const p of parameters) quoteName(p);
@@ -329,11 +290,10 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
   return {
     db,
     bulk,
-    capabilities: { dialect: 'postgres', supportsSkipLocked: true, multiHost: true, inProcess: false },
+    capabilities: { dialect: 'postgres', supportsSkipLocked: true, multiHost: true },
     async ping() {
       await sql`select 1`.execute(db);
     },
-    jsonRows: (rows, columns, orderBy) => jsonRowsSql('json_agg', 'json_build_array', '::text', rows, columns, orderBy),
     async runPrepared<Row>(query: PreparedSql, parameters: readonly unknown[]): Promise<Row[]> {
       // A named statement: each pooled connection parses it once, and plans it once it has seen
       // that a generic plan does as well (PostgreSQL's plan cache).
