@@ -221,7 +221,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     providerExists: (id) => providers.get(id) !== undefined,
   });
   await app.register(tokenRoutes, { db: database.db, clock, tokens });
-  await app.register(flowRoutes, { flow, providers, publicUrl: issuer, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
+  await app.register(flowRoutes, { flow, database, providers, publicUrl: issuer, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
   await app.register(legalRoutes, { oneTimeRetentionMs: flow.oneTimeRetentionMs });
   await app.register(providerRoutes, { registry: providers });
   // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.

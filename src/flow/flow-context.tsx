@@ -16,11 +16,11 @@ import {
   flowPosition,
   isEnded,
   isFlowId,
-  loadFlow,
   parseFlowData,
   waitWhileBusy,
   type FlowData,
   type FlowPosition,
+  type FlowReader,
   type FlowStep,
   type LoadedFlow,
 } from './flow-store.js';
@@ -38,6 +38,7 @@ export interface ProviderCatalogue {
 
 export interface FlowEnvironment {
   db: Kysely<Database>;
+  readFlow: FlowReader;
   clock: Clock;
   publicUrl: string;
   termsUrl: string | null;
@@ -72,7 +73,7 @@ export function requestCulture(request: FastifyRequest, params: ConnectParams | 
  * knows which app that is.
  */
 export async function resolveFlow(env: FlowEnvironment, request: FastifyRequest, id: string): Promise<ResolvedFlow> {
-  let loaded = isFlowId(id) ? await loadFlow(env.db, id) : undefined;
+  let loaded = isFlowId(id) ? await env.readFlow(id) : undefined;
   if (loaded === undefined) return unknownFlowPage(env, requestCulture(request, null));
   const params = flowParams(loaded.flow);
   const culture = requestCulture(request, params);
@@ -81,7 +82,7 @@ export async function resolveFlow(env: FlowEnvironment, request: FastifyRequest,
     if (loaded.flow.browser_hash === null) return unknownFlowPage(env, culture);
     return otherBrowserPage(env, culture, loaded);
   }
-  loaded = await waitWhileBusy(env.db, env.clock, loaded);
+  loaded = await waitWhileBusy(env.readFlow, env.clock, loaded);
   const now = env.clock.now();
   const position = flowPosition(loaded.flow);
   const ctx = buildContext(env, loaded, culture, secret);

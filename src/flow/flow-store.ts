@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
 import type { AppRow, Database, FlowSessionRow } from '../db/schema.js';
 import type {
   BankAccount,
@@ -93,17 +94,49 @@ export function isEnded(position: FlowPosition): position is FlowEnd {
 }
 
 /** Loads a flow and its app, expired or not (an expired flow still gets a page that links back). */
-export async function loadFlow(db: Kysely<Database>, id: string): Promise<LoadedFlow | undefined> {
-  const row = await db
-    .selectFrom('flow_sessions')
-    .innerJoin('apps', 'apps.id', 'flow_sessions.app_id')
-    .selectAll('flow_sessions')
-    .select(['apps.name as app_name', 'apps.logo_url as app_logo_url', 'apps.brand_color as app_brand_color'])
-    .where('flow_sessions.id', '=', id)
-    .executeTakeFirst();
+export type FlowReader = (id: string) => Promise<LoadedFlow | undefined>;
+
+const FLOW_COLUMNS = [
+  'flow_sessions.id',
+  'flow_sessions.app_id',
+  'flow_sessions.redirect_uri',
+  'flow_sessions.state',
+  'flow_sessions.scopes',
+  'flow_sessions.params',
+  'flow_sessions.code_challenge',
+  'flow_sessions.browser_hash',
+  'flow_sessions.step',
+  'flow_sessions.data',
+  'flow_sessions.consent_id',
+  'flow_sessions.created_at',
+  'flow_sessions.updated_at',
+  'flow_sessions.expires_at',
+  'apps.name as app_name',
+  'apps.logo_url as app_logo_url',
+  'apps.brand_color as app_brand_color',
+] as const;
+
+function flowQuery(db: Kysely<Database>) {
+  return db.selectFrom('flow_sessions').innerJoin('apps', 'apps.id', 'flow_sessions.app_id').select(FLOW_COLUMNS);
+}
+
+type FlowQueryRow = Omit<FlowSessionRow, never> & { app_name: string; app_logo_url: string | null; app_brand_color: string | null };
+
+function toLoadedFlow(row: FlowQueryRow | undefined): LoadedFlow | undefined {
   if (row === undefined) return undefined;
   const { app_name, app_logo_url, app_brand_color, ...flow } = row;
   return { flow, app: { id: flow.app_id, name: app_name, logo_url: app_logo_url, brand_color: app_brand_color } };
+}
+
+/**
+ * The flow reader every hosted-flow request starts with (several times per user): with the
+ * database at hand, one query compiled and prepared once (src/db/database.ts `prepareQuery`);
+ * otherwise through Kysely.
+ */
+export function createFlowReader(db: Kysely<Database>, database?: FerryDatabase): FlowReader {
+  if (database === undefined) return async (id) => toLoadedFlow(await flowQuery(db).where('flow_sessions.id', '=', id).executeTakeFirst());
+  const query = prepareQuery(database, (kysely, param: QueryParam<{ id: string }>) => flowQuery(kysely).where('flow_sessions.id', '=', param('id')));
+  return async (id) => toLoadedFlow(await query.first({ id }));
 }
 
 /** Binds a fresh flow to a browser: only the first browser to present the handle wins. */
@@ -185,12 +218,12 @@ export async function releaseStep(db: Kysely<Database>, id: string, step: FlowSt
  * Waits for another request's claim on the flow to end (a double-posted form: the browser shows
  * the second answer, which must reflect the first one's work), then returns the row as it is.
  */
-export async function waitWhileBusy(db: Kysely<Database>, clock: Clock, loaded: LoadedFlow, timeoutMs = 15_000): Promise<LoadedFlow> {
+export async function waitWhileBusy(readFlow: FlowReader, clock: Clock, loaded: LoadedFlow, timeoutMs = 15_000): Promise<LoadedFlow> {
   let current = loaded;
   const started = Date.now();
   while (isBusy(current.flow, clock.now()) && Date.now() - started < timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, 25));
-    const reloaded = await loadFlow(db, loaded.flow.id);
+    const reloaded = await readFlow(loaded.flow.id);
     if (reloaded === undefined) return current;
     current = reloaded;
   }

@@ -5,7 +5,6 @@ import {
   busy,
   claimStep,
   flowPosition,
-  loadFlow,
   moveStep,
   waitWhileBusy,
   type FlowData,
@@ -85,8 +84,8 @@ async function underClaim(deps: LoginDeps, ctx: FlowContext, from: FlowStep, bas
 
 /** Another request holds (or held) the claim: wait for it, then go where the flow is now. */
 async function afterLostClaim(deps: LoginDeps, ctx: FlowContext): Promise<string> {
-  const fresh = (await loadFlow(deps.db, ctx.flow.id)) ?? ctx.loaded;
-  const settled = await waitWhileBusy(deps.db, deps.clock, fresh);
+  const fresh = (await deps.readFlow(ctx.flow.id)) ?? ctx.loaded;
+  const settled = await waitWhileBusy(deps.readFlow, deps.clock, fresh);
   return currentStepPath(ctx.flow.id, flowPosition(settled.flow));
 }
 

@@ -3,7 +3,7 @@ import { randomToken, sha256 } from '../../crypto.js';
 import { seal, unseal } from '../browser-binding.js';
 import { codeIsUnused } from '../flow-consent.js';
 import { isAt, redirectToCurrentStep, resolveFlow, sendHtml, type FlowContext } from '../flow-context.js';
-import { claimStep, loadFlow, moveStep, parseFlowData, releaseStep, type FlowData } from '../flow-store.js';
+import { claimStep, moveStep, parseFlowData, releaseStep, type FlowData } from '../flow-store.js';
 import { ClaimUnavailablePage } from '../pages/claim-unavailable-page.js';
 import { DonePage } from '../pages/done-page.js';
 import { flowPath } from '../pages/layout.js';
@@ -56,7 +56,7 @@ export function doneRoutes(kit: FlowRouteKit): void {
     let data = ctx.data;
     for (let i = 0; i < 40 && data.returnSeal === undefined; i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
-      const fresh = await loadFlow(db, ctx.flow.id);
+      const fresh = await env.readFlow(ctx.flow.id);
       if (fresh === undefined) break;
       data = parseFlowData(fresh.flow);
     }

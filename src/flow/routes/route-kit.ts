@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { Kysely } from 'kysely';
+import type { FerryDatabase } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
+import { createFlowReader } from '../flow-store.js';
 import { csrfTokenMatches } from '../browser-binding.js';
 import { allowAppLogo, resolveFlow, sendHtml, staleFormPage, type FlowContext, type FlowEnvironment, type ProviderCatalogue, type ResolvedFlow } from '../flow-context.js';
 import type { FormBody } from '../form-body.js';
@@ -11,6 +13,8 @@ import type { FlowDeps } from '../session.js';
 export interface FlowRoutesOptions {
   /** Consent creation and the redirect back to the app (src/flow/session.ts). */
   flow: FlowDeps;
+  /** For the prepared read every request starts with; without it the flow reads through Kysely. */
+  database?: FerryDatabase;
   providers: ProviderCatalogue;
   publicUrl: string;
   /** Operator's own terms and privacy pages; Ferry's `/terms` and `/privacy` otherwise. */
@@ -48,7 +52,7 @@ export interface FlowRouteKit {
 
 export function createRouteKit(app: FastifyInstance, options: FlowRoutesOptions): FlowRouteKit {
   const { db, clock } = options.flow;
-  const env: FlowEnvironment = { db, clock, publicUrl: options.publicUrl, termsUrl: options.termsUrl, privacyUrl: options.privacyUrl };
+  const env: FlowEnvironment = { db, readFlow: createFlowReader(db, options.database), clock, publicUrl: options.publicUrl, termsUrl: options.termsUrl, privacyUrl: options.privacyUrl };
 
   const sendResolved = (reply: FastifyReply, page: ResolvedFlow): FastifyReply => {
     if (page.ok) throw new Error('sendResolved needs a page, not a flow');

@@ -1,7 +1,7 @@
 import { sha256 } from '../../crypto.js';
 import { browserSecret, newBrowserSecret, setBrowserCookie } from '../browser-binding.js';
 import { buildContext, currentStepPath, expiredPage, otherBrowserPage, requestCulture, unknownFlowPage } from '../flow-context.js';
-import { bindBrowser, loadFlow } from '../flow-store.js';
+import { bindBrowser } from '../flow-store.js';
 import { flowParams } from '../session.js';
 import type { FlowRouteKit } from './route-kit.js';
 
@@ -18,7 +18,7 @@ export function startRoute(kit: FlowRouteKit): void {
     const handle = (request.query as Record<string, unknown>).f;
     if (typeof handle !== 'string' || handle.length < 20 || handle.length > 100) return kit.sendResolved(reply, unknownFlowPage(env, requestCulture(request, null)));
     const id = sha256(handle);
-    const loaded = await loadFlow(db, id);
+    const loaded = await env.readFlow(id);
     if (loaded === undefined) return kit.sendResolved(reply, unknownFlowPage(env, requestCulture(request, null)));
     const culture = requestCulture(request, flowParams(loaded.flow));
     const existing = browserSecret(request, id, loaded.flow.browser_hash);
