@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto.js';
+import { databaseOf, prepareQuery, type FerryDatabase, type PreparedQuery, type QueryParam } from '../db/database.js';
 import type { AppRow, Database } from '../db/schema.js';
 import { validateRedirectUriRegistration } from '../oauth/redirect-uri.js';
 
@@ -79,8 +80,64 @@ export async function createApp(db: Kysely<Database>, clock: Clock, input: NewAp
   return { app, clientSecret };
 }
 
+const APP_COLUMNS = [
+  'id',
+  'name',
+  'secret_hash',
+  'previous_secret_hash',
+  'previous_secret_expires_at',
+  'webhook_url',
+  'webhook_secret',
+  'logo_url',
+  'brand_color',
+  'is_demo',
+  'created_at',
+] as const satisfies ReadonlyArray<keyof AppRow>;
+
+/** The app row query, compiled once per database (every token request reads it). */
+const appRowQueries = new WeakMap<FerryDatabase, PreparedQuery<{ id: string }, AppRow>>();
+
 export async function findAppRow(db: Kysely<Database>, id: string): Promise<AppRow | undefined> {
-  return db.selectFrom('apps').selectAll().where('id', '=', id).executeTakeFirst();
+  const database = databaseOf(db);
+  // A transaction (or a Kysely instance not opened by openDatabase) has no kept statements.
+  if (database === undefined) return db.selectFrom('apps').select(APP_COLUMNS).where('id', '=', id).executeTakeFirst();
+  let query = appRowQueries.get(database);
+  if (query === undefined) {
+    query = prepareQuery(database, (qb, param: QueryParam<{ id: string }>) => qb.selectFrom('apps').select(APP_COLUMNS).where('id', '=', param('id')));
+    appRowQueries.set(database, query);
+  }
+  return query.first({ id });
+}
+
+/** How long {@link findAppRowCached} keeps an app row. */
+export const APP_ROW_CACHE_MS = 1000;
+const cachedRows = new WeakMap<Kysely<Database>, Map<string, { row: AppRow; until: number }>>();
+
+/**
+ * {@link findAppRow}, remembered for {@link APP_ROW_CACHE_MS} (by the monotonic clock, not the
+ * app's clock): the token endpoint reads the same few apps thousands of times a second. The
+ * secret is still checked against the row on every request; a rotation here drops the entry at
+ * once, one in another process (PostgreSQL, several instances) is seen up to a second later.
+ * Only for client authentication: other readers want the row as it is now.
+ */
+export async function findAppRowCached(db: Kysely<Database>, id: string): Promise<AppRow | undefined> {
+  let rows = cachedRows.get(db);
+  if (rows === undefined) cachedRows.set(db, (rows = new Map()));
+  const now = performance.now();
+  const hit = rows.get(id);
+  if (hit !== undefined && hit.until > now) return hit.row;
+  const row = await findAppRow(db, id);
+  // Misses are not kept: an app created a moment ago must be found.
+  if (row === undefined) rows.delete(id);
+  else {
+    // Bounded by the number of apps that authenticate; expired entries are dropped as they are met.
+    rows.set(id, { row, until: now + APP_ROW_CACHE_MS });
+  }
+  return row;
+}
+
+function forgetCachedAppRow(db: Kysely<Database>, id: string): void {
+  cachedRows.get(db)?.delete(id);
 }
 
 export async function findApp(db: Kysely<Database>, id: string): Promise<App | undefined> {
@@ -127,6 +184,7 @@ export async function rotateClientSecret(db: Kysely<Database>, clock: Clock, app
     })
     .where('id', '=', appId)
     .execute();
+  forgetCachedAppRow(db, appId);
   return clientSecret;
 }
 

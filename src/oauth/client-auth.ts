@@ -38,16 +38,25 @@ export function readClientCredentials(authorization: string | undefined, body: R
   return { clientId: body.client_id, clientSecret: body.client_secret, method: 'body' };
 }
 
-/** Finds and authenticates the app. Every failure is the same `invalid_client`, so ids cannot be probed. */
-export async function authenticateClient(db: Kysely<Database>, clock: Clock, credentials: ClientCredentials): Promise<AppRow> {
+/**
+ * Finds and authenticates the app. Every failure is the same `invalid_client`, so ids cannot be probed.
+ * `findApp` reads the row: the token endpoint passes `findAppRowCached` (its hottest read); the
+ * secret is checked against the row on every call either way.
+ */
+export async function authenticateClient(
+  db: Kysely<Database>,
+  clock: Clock,
+  credentials: ClientCredentials,
+  findApp: (db: Kysely<Database>, id: string) => Promise<AppRow | undefined> = findAppRow,
+): Promise<AppRow> {
   const failure = () =>
     credentials.method === 'basic' ? new BasicAuthFailed('Client authentication failed.') : new InvalidClient('Client authentication failed.');
   if (credentials.clientId.length > 200 || credentials.clientSecret.length > 200) throw failure();
   // RFC 6749 §2.3.1 form-encodes id and secret before Basic; Aiia's samples do not. Accept both spellings.
-  let app = await findAppRow(db, credentials.clientId);
+  let app = await findApp(db, credentials.clientId);
   if (app === undefined && credentials.method === 'basic') {
     const decodedId = safeDecode(credentials.clientId);
-    if (decodedId !== null && decodedId !== credentials.clientId) app = await findAppRow(db, decodedId);
+    if (decodedId !== null && decodedId !== credentials.clientId) app = await findApp(db, decodedId);
   }
   if (app === undefined) throw failure();
   const now = clock.now();

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { InvalidRequest, UnsupportedGrantType } from '../errors.js';
+import { findAppRowCached } from '../apps/apps.js';
 import { authenticateClient, readClientCredentials } from './client-auth.js';
 import { registerOAuthBodyParsers, TOKEN_BODY_LIMIT } from './request-body.js';
 import type { TokenService } from './token-service.js';
@@ -69,7 +70,8 @@ export async function tokenRoutes(app: FastifyInstance, options: TokenRoutesOpti
     },
     async (request, reply) => {
       const body = requireBody(request);
-      const client = await authenticateClient(db, clock, readClientCredentials(request.headers.authorization, body));
+      // The app row is cached for a second (apps.ts): the secret is still checked every time.
+      const client = await authenticateClient(db, clock, readClientCredentials(request.headers.authorization, body), findAppRowCached);
       noStore(reply);
       switch (body.grant_type) {
         case 'authorization_code':

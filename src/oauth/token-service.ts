@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId, randomToken, sha256 } from '../crypto.js';
 import type { AppRow, ConsentRow, Database, GrantRow } from '../db/schema.js';
@@ -7,6 +7,7 @@ import { JwtError, decodeJwt, signJwt, verifyJwt } from '../tokens/jwt.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { isValidCodeVerifier, verifyCodeVerifier } from './pkce.js';
 import { parseScopeList, scopesClaim, type Scope } from './scopes.js';
+import { createTokenStore, type ConsentFacts, type TokenStore } from './token-store.js';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
@@ -43,19 +44,28 @@ export interface AccessTokenClaims {
  * revokes the whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
  */
 export class TokenService {
-  constructor(private readonly deps: TokenServiceDeps) {}
+  /** The endpoint's SQL, each database its fastest way (token-store.ts). */
+  private readonly store: TokenStore;
+
+  constructor(private readonly deps: TokenServiceDeps) {
+    this.store = createTokenStore(deps.db);
+  }
 
   async exchangeAuthorizationCode(
     client: AppRow,
     input: { code: string; redirectUri: string | undefined; codeVerifier: string | undefined },
   ): Promise<TokenResponse> {
-    const { db, clock } = this.deps;
+    const { clock } = this.deps;
+    const store = this.store;
     const now = clock.now();
     const hash = sha256(input.code);
-    const code = await db.selectFrom('authorization_codes').selectAll().where('hash', '=', hash).executeTakeFirst();
-    if (code === undefined || code.app_id !== client.id) throw new InvalidGrant('The authorization code is invalid.');
+    // The code and its consent in one read; the consent is checked where it always was.
+    const found = await store.findCode(hash);
+    if (found === undefined || found.code.app_id !== client.id) throw new InvalidGrant('The authorization code is invalid.');
+    const { code, consent } = found;
     if (code.consumed_at !== null) {
-      await this.revokeGrantOfReplayedCode(hash);
+      // The row read says who won: its grant_id is the winner's grant.
+      await this.revokeGrantOfReplayedCode(code.grant_id);
       throw new InvalidGrant('The authorization code was already used; the tokens issued for it are revoked.');
     }
     if (code.expires_at <= now) throw new InvalidGrant('The authorization code has expired.');
@@ -64,26 +74,16 @@ export class TokenService {
     if (input.redirectUri !== code.redirect_uri) throw new InvalidGrant('redirect_uri does not match the one used at connect.');
     checkPkce(code.code_challenge, input.codeVerifier);
 
-    const consent = await db.selectFrom('consents').selectAll().where('id', '=', code.consent_id).executeTakeFirst();
     if (consent === undefined || !isConsentUsable(consent, now)) throw new InvalidGrant('The consent behind this code is no longer active.');
 
     const grantId = newId();
     const scopes = parseScopeList(code.scopes);
     const refresh = this.newRefreshToken(client.id, consent, grantId, scopes, now);
-    const won = await db.transaction().execute(async (trx) => {
-      const consumed = await trx
-        .updateTable('authorization_codes')
-        .set({ consumed_at: now, grant_id: grantId })
-        .where('hash', '=', hash)
-        .where('consumed_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(consumed.numUpdatedRows) !== 1) return false;
-      await insertGrant(trx, { id: grantId, app_id: client.id, consent_id: consent.id, scopes: code.scopes, created_at: now, expires_at: consent.delete_at });
-      await trx.insertInto('refresh_tokens').values({ hash: refresh.hash, grant_id: grantId, created_at: now, expires_at: refresh.expiresAt }).execute();
-      return true;
-    });
+    // One atomic write: the code consumed only if still unconsumed, with its grant and refresh token.
+    const won = await store.consumeCode(hash, now, { id: grantId, app_id: client.id, consent_id: consent.id, scopes: code.scopes, expires_at: consent.delete_at }, refresh);
     if (!won) {
-      await this.revokeGrantOfReplayedCode(hash);
+      // A concurrent use won between the read and the write: revoke what it was issued.
+      await this.revokeGrantOfReplayedCode(await store.grantOfCode(hash));
       throw new InvalidGrant('The authorization code was already used; the tokens issued for it are revoked.');
     }
     return this.respond(client.id, consent, grantId, scopes, now, refresh.token, code.redirect_uri);
@@ -91,21 +91,15 @@ export class TokenService {
 
   async refresh(client: AppRow, refreshToken: string): Promise<TokenResponse> {
     const { db, clock } = this.deps;
+    const store = this.store;
     const now = clock.now();
     const claims = this.verifyRefreshToken(refreshToken, now);
     if (claims.clientId !== client.id) throw new InvalidGrant('The refresh token was not issued to this client.');
     const hash = sha256(claims.jti);
 
-    const used = await db
-      .updateTable('refresh_tokens')
-      .set({ used_at: now })
-      .where('hash', '=', hash)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning('grant_id')
-      .executeTakeFirst();
-    if (used === undefined) {
-      const row = await db.selectFrom('refresh_tokens').select(['grant_id', 'used_at']).where('hash', '=', hash).executeTakeFirst();
+    const usedGrantId = await store.useRefreshToken(hash, now);
+    if (usedGrantId === undefined) {
+      const row = await store.findRefreshToken(hash);
       if (row !== undefined && row.used_at !== null) {
         // RFC 9700 §4.14.2: a rotated refresh token presented again means one copy was stolen.
         await revokeGrant(db, row.grant_id, now, 'refresh_token_reuse');
@@ -113,14 +107,14 @@ export class TokenService {
       }
       throw new InvalidGrant('The refresh token is invalid or expired.');
     }
-    const grant = await db.selectFrom('grants').selectAll().where('id', '=', used.grant_id).executeTakeFirst();
+    const grant = await store.findGrant(usedGrantId);
     if (grant === undefined || !isGrantUsable(grant, now) || grant.app_id !== client.id) throw new InvalidGrant('The grant of this refresh token is revoked or expired.');
-    const consent = await db.selectFrom('consents').selectAll().where('id', '=', grant.consent_id).executeTakeFirst();
+    const consent = await store.findConsent(grant.consent_id);
     if (consent === undefined || !isConsentUsable(consent, now)) throw new InvalidGrant('The consent behind this refresh token is no longer active.');
 
     const scopes = parseScopeList(grant.scopes);
     const refresh = this.newRefreshToken(client.id, consent, grant.id, scopes, now);
-    await db.insertInto('refresh_tokens').values({ hash: refresh.hash, grant_id: grant.id, created_at: now, expires_at: refresh.expiresAt }).execute();
+    await store.addRefreshToken(grant.id, refresh, now);
     return this.respond(client.id, consent, grant.id, scopes, now, refresh.token, null);
   }
 
@@ -169,7 +163,7 @@ export class TokenService {
     return { jti: claims.jti, clientId: claims.clientId };
   }
 
-  private newRefreshToken(clientId: string, consent: ConsentRow, grantId: string, scopes: Scope[], now: number) {
+  private newRefreshToken(clientId: string, consent: ConsentFacts, grantId: string, scopes: Scope[], now: number) {
     const jti = randomToken(32);
     const iat = Math.floor(now / 1000);
     const expiresAt = capAt(now + REFRESH_TOKEN_TTL_SECONDS * 1000, consent.delete_at);
@@ -192,7 +186,7 @@ export class TokenService {
     return { token, hash: sha256(jti), expiresAt };
   }
 
-  private respond(clientId: string, consent: ConsentRow, grantId: string, scopes: Scope[], now: number, refreshToken: string, redirectUri: string | null): TokenResponse {
+  private respond(clientId: string, consent: ConsentFacts, grantId: string, scopes: Scope[], now: number, refreshToken: string, redirectUri: string | null): TokenResponse {
     const iat = Math.floor(now / 1000);
     const exp = Math.floor(capAt(now + ACCESS_TOKEN_TTL_SECONDS * 1000, consent.delete_at) / 1000);
     const accessToken = signJwt(
@@ -215,10 +209,8 @@ export class TokenService {
     return { access_token: accessToken, expires_in: exp - iat, redirect_uri: redirectUri, refresh_token: refreshToken, token_type: 'bearer' };
   }
 
-  private async revokeGrantOfReplayedCode(hash: string): Promise<void> {
-    const { db, clock } = this.deps;
-    const row = await db.selectFrom('authorization_codes').select('grant_id').where('hash', '=', hash).executeTakeFirst();
-    if (row?.grant_id) await revokeGrant(db, row.grant_id, clock.now(), 'authorization_code_replay');
+  private async revokeGrantOfReplayedCode(grantId: string | null): Promise<void> {
+    if (grantId) await revokeGrant(this.deps.db, grantId, this.deps.clock.now(), 'authorization_code_replay');
   }
 }
 
@@ -232,19 +224,15 @@ function checkPkce(challenge: string | null, verifier: string | undefined): void
   if (!verifyCodeVerifier(verifier, challenge)) throw new InvalidGrant('code_verifier does not match the code_challenge (RFC 7636 §4.6).');
 }
 
-async function insertGrant(trx: Transaction<Database>, grant: Omit<GrantRow, 'revoked_at' | 'revoked_reason'>): Promise<void> {
-  await trx.insertInto('grants').values({ ...grant, revoked_at: null, revoked_reason: null }).execute();
-}
-
 export async function revokeGrant(db: Kysely<Database>, grantId: string, now: number, reason: string): Promise<void> {
   await db.updateTable('grants').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', grantId).where('revoked_at', 'is', null).execute();
 }
 
-export function isConsentUsable(consent: ConsentRow, now: number): boolean {
+export function isConsentUsable(consent: Pick<ConsentRow, 'status' | 'delete_at'>, now: number): boolean {
   return consent.status === 'Active' && (consent.delete_at === null || consent.delete_at > now);
 }
 
-export function isGrantUsable(grant: GrantRow, now: number): boolean {
+export function isGrantUsable(grant: Pick<GrantRow, 'revoked_at' | 'expires_at'>, now: number): boolean {
   return grant.revoked_at === null && (grant.expires_at === null || grant.expires_at > now);
 }
 
