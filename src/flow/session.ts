@@ -142,7 +142,14 @@ export interface FinishedFlow {
 export async function finishFlowSession(
   deps: FlowDeps,
   flowId: string,
-  result: { providerId: string | null; userId?: string },
+  result: {
+    providerId: string | null;
+    userId?: string;
+    /** Finish only a flow at this step (the hosted flow: `done`, so a cancelled flow never finishes); default: any but `returned`. */
+    fromStep?: string;
+    /** The flow's `data` once finished, given the redirect back (written in the same transaction). */
+    finishedData?: (redirectUrl: string) => string;
+  },
 ): Promise<FinishedFlow | null> {
   const { db, clock } = deps;
   const now = clock.now();
@@ -151,7 +158,7 @@ export async function finishFlowSession(
       .updateTable('flow_sessions')
       .set({ step: 'returned', updated_at: now })
       .where('id', '=', flowId)
-      .where('step', '!=', 'returned')
+      .where('step', result.fromStep !== undefined ? '=' : '!=', result.fromStep ?? 'returned')
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return null;
@@ -181,11 +188,10 @@ export async function finishFlowSession(
       codeChallenge: flow.code_challenge,
       now,
     });
+    const redirectUrl = buildAuthorizationRedirect(flow.redirect_uri, { code, consentId, state: flow.state, iss: deps.issuer });
+    if (result.finishedData !== undefined) await trx.updateTable('flow_sessions').set({ data: result.finishedData(redirectUrl) }).where('id', '=', flowId).execute();
     deps.onFlowCompleted?.();
-    return {
-      consentId,
-      redirectUrl: buildAuthorizationRedirect(flow.redirect_uri, { code, consentId, state: flow.state, iss: deps.issuer }),
-    };
+    return { consentId, redirectUrl };
   });
 }
 

@@ -3,7 +3,7 @@ import { randomToken, sha256 } from '../../crypto.js';
 import { seal, unseal } from '../browser-binding.js';
 import { codeIsUnused } from '../flow-consent.js';
 import { isAt, redirectToCurrentStep, resolveFlow, sendHtml, type FlowContext } from '../flow-context.js';
-import { claimStep, moveStep, parseFlowData, releaseStep, type FlowData } from '../flow-store.js';
+import { moveStep, type FlowData } from '../flow-store.js';
 import { ClaimUnavailablePage } from '../pages/claim-unavailable-page.js';
 import { DonePage } from '../pages/done-page.js';
 import { flowPath } from '../pages/layout.js';
@@ -31,20 +31,19 @@ export function doneRoutes(kit: FlowRouteKit): void {
     if (ctx === null) return reply;
     if (ctx.position === 'returned') return replayReturn(ctx, reply);
     if (!isAt(ctx, 'done')) return redirectToCurrentStep(reply, ctx);
-    if (!(await claimStep(db, ctx.flow, 'done', clock.now()))) {
-      const settled = await resolveFlow(env, request, ctx.flow.id);
-      if (!settled.ok) return kit.sendResolved(reply, settled);
-      return settled.ctx.position === 'returned' ? replayReturn(settled.ctx, reply) : redirectToCurrentStep(reply, settled.ctx);
-    }
-    const finished = await finishFlowSession(options.flow, ctx.flow.id, { providerId: ctx.data.providerId ?? null });
-    if (finished === null) {
-      await releaseStep(db, ctx.flow.id, 'done', clock.now());
-      return redirectToCurrentStep(reply, ctx);
-    }
-    // Only what a second press of Accept needs: the redirect, sealed with this browser's cookie.
-    const data: FlowData = { returnSeal: seal(ctx.secret, finished.redirectUrl), ...(ctx.data.providerId !== undefined ? { providerId: ctx.data.providerId } : {}) };
-    await db.updateTable('flow_sessions').set({ data: JSON.stringify(data) }).where('id', '=', ctx.flow.id).execute();
-    return reply.redirect(finished.redirectUrl, 303);
+    // One conditional UPDATE finishes the flow, only from its done step; the redirect back is sealed
+    // with this browser's cookie in the same transaction, for a second press of Accept.
+    const providerId = ctx.data.providerId;
+    const finished = await finishFlowSession(options.flow, ctx.flow.id, {
+      providerId: providerId ?? null,
+      fromStep: 'done',
+      finishedData: (redirectUrl) => JSON.stringify({ returnSeal: seal(ctx.secret, redirectUrl), ...(providerId !== undefined ? { providerId } : {}) } satisfies FlowData),
+    });
+    if (finished !== null) return reply.redirect(finished.redirectUrl, 303);
+    // Another request finished (or cancelled) it first: go where that one went.
+    const settled = await resolveFlow(env, request, ctx.flow.id);
+    if (!settled.ok) return kit.sendResolved(reply, settled);
+    return settled.ctx.position === 'returned' ? replayReturn(settled.ctx, reply) : redirectToCurrentStep(reply, settled.ctx);
   });
 
   /**
@@ -53,14 +52,7 @@ export function doneRoutes(kit: FlowRouteKit): void {
    * the app's tokens, RFC 6749 §4.1.2); after that, the page that says the flow is finished.
    */
   async function replayReturn(ctx: FlowContext, reply: FastifyReply) {
-    let data = ctx.data;
-    for (let i = 0; i < 40 && data.returnSeal === undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      const fresh = await env.readFlow(ctx.flow.id);
-      if (fresh === undefined) break;
-      data = parseFlowData(fresh.flow);
-    }
-    const url = data.returnSeal !== undefined ? unseal(ctx.secret, data.returnSeal) : null;
+    const url = ctx.data.returnSeal !== undefined ? unseal(ctx.secret, ctx.data.returnSeal) : null;
     if (url !== null && (await codeIsUnused(db, url, clock.now()))) return reply.redirect(url, 303);
     return reply.redirect(flowPath(ctx.flow.id, 'end'), 303);
   }
