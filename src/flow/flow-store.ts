@@ -209,11 +209,6 @@ export function busy(step: FlowStep): StepValue {
   return `${step}:busy`;
 }
 
-/** Gives a claimed step back unchanged (the work failed before it changed anything). */
-export async function releaseStep(db: Kysely<Database>, id: string, step: FlowStep, now: number): Promise<void> {
-  await db.updateTable('flow_sessions').set({ step, updated_at: now }).where('id', '=', id).where('step', '=', busy(step)).execute();
-}
-
 /**
  * Waits for another request's claim on the flow to end (a double-posted form: the browser shows
  * the second answer, which must reflect the first one's work), then returns the row as it is.
