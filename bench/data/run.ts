@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../src/clock.js';
 import type { DatabaseConfig } from '../../src/config.js';
 import { syncConsent } from '../../src/data/sync.js';
-import { connectConsent, createBenchDatabase, createBenchServer, runJobs, BENCH_POSTGRES_URL, type Dialect } from './setup.js';
+import { analyze, connectConsent, createBenchDatabase, createBenchServer, runJobs, BENCH_POSTGRES_URL, type Dialect } from './setup.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -145,11 +145,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 const CLOCK_TICKS = 100;
 
-function processCpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number, which: 'user+system' | 'system' = 'user+system'): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return ((which === 'system' ? 0 : Number(fields[11])) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return Number.NaN;
   }
@@ -223,23 +223,24 @@ function runAutocannon(url: string, headers: Record<string, string>, seconds: nu
 async function measure(target: HttpRow['target'], endpoint: Endpoint, label: string, url: string, headers: Record<string, string>, pid: number, bytes: number): Promise<HttpRow> {
   const name = `${target} ${endpoint}`;
   if (WARMUP > 0) await runAutocannon(url, headers, WARMUP);
-  const samples: Array<{ result: AutocannonResult; serverCpu: number; postgresCpu: number; otherCpu: number }> = [];
+  const samples: Array<{ result: AutocannonResult; serverCpu: number; serverSystemShare: number; postgresCpu: number; otherCpu: number }> = [];
   for (let i = 0; i < REPEAT; i++) {
     await waitForQuiet(name);
-    const before = { server: processCpuSeconds(pid), postgres: postgresCpuSeconds(), self: process.cpuUsage(), machine: machineTicks() };
+    const before = { server: processCpuSeconds(pid), serverSystem: processCpuSeconds(pid, 'system'), postgres: postgresCpuSeconds(), self: process.cpuUsage(), machine: machineTicks() };
     const started = performance.now();
     const result = await runAutocannon(url, headers, DURATION);
     const elapsed = (performance.now() - started) / 1000;
     const server = processCpuSeconds(pid) - before.server;
+    const serverSystem = processCpuSeconds(pid, 'system') - before.serverSystem;
     const postgres = postgresCpuSeconds() - before.postgres;
     const selfUsage = process.cpuUsage(before.self);
     const machineAfter = machineTicks();
     const machine = ((machineAfter.busy - before.machine.busy) / (machineAfter.total - before.machine.total)) * os.cpus().length * elapsed;
     const other = Math.max(0, machine - server - postgres - (selfUsage.user + selfUsage.system) / 1e6);
-    const sample = { result, serverCpu: (server / elapsed) * 100, postgresCpu: (postgres / elapsed) * 100, otherCpu: (other / elapsed) * 100 };
+    const sample = { result, serverCpu: (server / elapsed) * 100, serverSystemShare: serverSystem / server, postgresCpu: (postgres / elapsed) * 100, otherCpu: (other / elapsed) * 100 };
     samples.push(sample);
     const perSecond = (result.statusCodeStats['200']?.count ?? 0) / result.duration;
-    log(`${name}: run ${i + 1}/${REPEAT}: ${fmt(perSecond)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server ${fmt((sample.serverCpu * 10_000) / perSecond)} µs CPU/request, other load ${fmt(sample.otherCpu)} %`);
+    log(`${name}: run ${i + 1}/${REPEAT}: ${fmt(perSecond)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server ${fmt((sample.serverCpu * 10_000) / perSecond)} µs CPU/request (${fmt(sample.serverSystemShare * 100)} % in the kernel), other load ${fmt(sample.otherCpu)} %`);
   }
   const rate = (s: (typeof samples)[number]) => (s.result.statusCodeStats['200']?.count ?? 0) / s.result.duration;
   const best = samples.reduce((a, b) => (rate(b) > rate(a) ? b : a));
@@ -278,6 +279,7 @@ async function benchFerryHttp(dialect: Dialect): Promise<FerryHttp> {
   const setup = await createBenchServer(bench.database, databaseConfig, base);
   const consent = await connectConsent(setup, HTTP_USER);
   await runJobs(setup);
+  await analyze(bench.database);
   await setup.close();
   await bench.close();
 

@@ -27,12 +27,15 @@ export function logOneLinePerRequest(app: FastifyInstance): void {
     // Unset, a route's level is '' (the server's).
     if (!route.logLevel) route.logLevel = 'warn';
   });
-  app.addHook('onError', async (request, _reply, error) => {
+  // Callback hooks, not async ones: no promise per request for work that never waits.
+  app.addHook('onError', (request, _reply, error, done) => {
     request.refusal = { type: error.name, ...(error instanceof OAuthError ? { error: error.error } : {}), detail: (error instanceof OAuthError ? error.detail : undefined) ?? error.message };
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const fields = { reqId: request.id, req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
     if (request.refusal !== undefined && reply.statusCode < 500) log.info({ ...fields, err: request.refusal }, 'request completed');
     else log.info(fields, 'request completed');
+    done();
   });
 }
