@@ -11,7 +11,7 @@ import { exchangeCode, launchBrowser, startFerry, type E2eFerry } from './harnes
  * cancel on every step, a wrong password, a bank that is down, an expired session, no JavaScript;
  * axe on every page and screenshots of every step at 390×844 and 1280×800 (test-artifacts/flow).
  */
-describe('hosted flow in Chromium', { timeout: 90_000 }, () => {
+describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let ferry: E2eFerry;
   let context: BrowserContext;
