@@ -173,7 +173,8 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
       const connection = await db.selectFrom('connections').selectAll().where('consent_id', '=', bearer.consentId).executeTakeFirst();
       if (connection === undefined) throw new NotFound('This consent has no bank connection yet.');
       const provider = options.providers.get(connection.provider_id);
-      const supervised = provider?.describe().requiresSupervisedUpdate === true || connection.last_login_at + UNATTENDED_ACCESS_MS <= now;
+      const supervised =
+        provider?.describe().requiresSupervisedUpdate === true || connection.needs_login === 1 || connection.last_login_at + UNATTENDED_ACCESS_MS <= now;
       if (!supervised) {
         await queueSync(db, bearer.consentId, now, now);
         return { status: 'AllQueued', authUrl: null };

@@ -5,6 +5,7 @@ import { insertRows, updateRows } from '../db/database.js';
 import type { AccountRow, ConsentRow, Database } from '../db/schema.js';
 import { recordEvent } from '../events/outbox.js';
 import { enqueueJob } from '../jobs/queue.js';
+import { ConnectionExpiredError, RateLimitedError } from '../providers/errors.js';
 import type { BankAccount, BankProvider, BankTransaction, ProviderConnection } from '../providers/types.js';
 
 export const SYNC_JOB = 'sync';
@@ -125,35 +126,51 @@ export async function syncConsent(deps: SyncDeps, consentId: string): Promise<Sy
   }
   const connectionRow = await db.selectFrom('connections').selectAll().where('consent_id', '=', consentId).executeTakeFirst();
   if (connectionRow === undefined) return { status: 'skipped', reason: 'no bank connection' };
+  if (connectionRow.needs_login === 1) return { status: 'skipped', reason: 'the bank needs a new login' };
   const provider = deps.providers.get(connectionRow.provider_id);
   if (provider === undefined) throw new Error(`provider ${connectionRow.provider_id} is not registered`);
   const connection = JSON.parse(connectionRow.connection) as ProviderConnection;
-  const ctx = { now: () => clock.now() };
+  // A background read: never one of the reads the bank grants while the user is present.
+  const ctx = { now: () => clock.now(), userPresent: false };
+  const limits = provider.accessLimits?.(connection);
 
   const accounts = await db.selectFrom('accounts').selectAll().where('consent_id', '=', consentId).orderBy('position').execute();
   const firstSync = accounts.every((a) => a.last_synchronized === null);
-  const bankAccounts = new Map((await provider.listAccounts(connection, ctx)).map((a) => [a.id, a]));
   const today = isoDate(now);
   const reports: AccountSyncReport[] = [];
   let stored = 0;
 
-  for (const account of accounts) {
-    const bankAccount = bankAccounts.get(account.provider_account_id);
-    if (bankAccount === undefined) {
-      if (account.is_orphaned === 0) await db.updateTable('accounts').set({ is_orphaned: 1, updated_at: now }).where('id', '=', account.id).execute();
-      reports.push({ accountId: account.id, inserted: 0, updated: 0, deleted: 0, oldestChangedDate: null, orphaned: true });
-      continue;
+  try {
+    if (limits?.expiresAt != null && now >= limits.expiresAt) throw new ConnectionExpiredError('the consent at the bank has ended', 'Expired');
+    const bankAccounts = new Map((await provider.listAccounts(connection, ctx)).map((a) => [a.id, a]));
+    for (const account of accounts) {
+      const bankAccount = bankAccounts.get(account.provider_account_id);
+      if (bankAccount === undefined) {
+        if (account.is_orphaned === 0) await db.updateTable('accounts').set({ is_orphaned: 1, updated_at: now }).where('id', '=', account.id).execute();
+        reports.push({ accountId: account.id, inserted: 0, updated: 0, deleted: 0, oldestChangedDate: null, orphaned: true });
+        continue;
+      }
+      const from = isoDate(now - (account.last_synchronized === null ? HISTORY_DAYS : RESYNC_WINDOW_DAYS) * 86_400_000);
+      const transactions = await provider.fetchTransactions(connection, account.provider_account_id, { from, to: today }, ctx);
+      const report = await storeTransactions(db, account, transactions, { from, to: today }, clock.now());
+      stored += report.inserted + report.updated;
+      await db
+        .updateTable('accounts')
+        .set({ ...accountColumns(bankAccount), is_orphaned: 0, sync_status: 'Finished', last_synchronized: clock.now(), updated_at: clock.now() })
+        .where('id', '=', account.id)
+        .execute();
+      reports.push({ ...report, orphaned: false });
     }
-    const from = isoDate(now - (account.last_synchronized === null ? HISTORY_DAYS : RESYNC_WINDOW_DAYS) * 86_400_000);
-    const transactions = await provider.fetchTransactions(connection, account.provider_account_id, { from, to: today }, ctx);
-    const report = await storeTransactions(db, account, transactions, { from, to: today }, clock.now());
-    stored += report.inserted + report.updated;
-    await db
-      .updateTable('accounts')
-      .set({ ...accountColumns(bankAccount), is_orphaned: 0, sync_status: 'Finished', last_synchronized: clock.now(), updated_at: clock.now() })
-      .where('id', '=', account.id)
-      .execute();
-    reports.push({ ...report, orphaned: false });
+  } catch (error) {
+    if (error instanceof RateLimitedError) return pauseForRateLimit(db, consent, accounts, error, now);
+    if (error instanceof ConnectionExpiredError) return requireNewLogin(db, consent, accounts, error, limits?.expiresAt ?? null, now);
+    throw error; // the bank is unavailable or answered nonsense: the job retries with backoff
+  }
+  // Erased while this sync read the bank (revoked, or past its deadline)? Leave nothing behind.
+  if ((await db.selectFrom('consents').select('id').where('id', '=', consentId).executeTakeFirst()) === undefined) {
+    await db.deleteFrom('transactions').where('consent_id', '=', consentId).execute();
+    await db.deleteFrom('accounts').where('consent_id', '=', consentId).execute();
+    return { status: 'skipped', reason: 'consent erased during the sync' };
   }
 
   const finishedAt = clock.now();
@@ -177,9 +194,55 @@ export async function syncConsent(deps: SyncDeps, consentId: string): Promise<Sy
     const orphaned = reports.filter((r) => r.orphaned).map((r) => r.accountId);
     const newlyOrphaned = orphaned.filter((id) => accounts.find((a) => a.id === id)?.is_orphaned === 0);
     if (newlyOrphaned.length > 0) await recordEvent(trx, { ...base, event: 'AccountsOrphaned', data: { accountIds: newlyOrphaned } });
-    if (consent.one_time === 0) await queueSync(trx, consentId, finishedAt + RESYNC_INTERVAL_MS, finishedAt);
+    if (consent.one_time === 0) await queueSync(trx, consentId, finishedAt + resyncInterval(limits?.unattendedReadsPerDay ?? null), finishedAt);
+    await trx.updateTable('connections').set({ rate_limited_until: null }).where('consent_id', '=', consentId).execute();
   });
   return { status: 'done', firstSync, accounts: reports, stored };
+}
+
+/** Every 6 hours, or less often when the bank allows fewer reads a day without the user (PSD2: 4). */
+export function resyncInterval(unattendedReadsPerDay: number | null): number {
+  if (unattendedReadsPerDay === null || unattendedReadsPerDay <= 0) return RESYNC_INTERVAL_MS;
+  return Math.max(RESYNC_INTERVAL_MS, Math.ceil(86_400_000 / unattendedReadsPerDay));
+}
+
+/** The bank said 429, or the day's reads are spent: tell the app, and try again when the bank allows. */
+async function pauseForRateLimit(db: Kysely<Database>, consent: ConsentRow, accounts: AccountRow[], error: RateLimitedError, now: number): Promise<SyncReport> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('connections').set({ rate_limited_until: error.retryAt }).where('consent_id', '=', consent.id).execute();
+    await recordEvent(trx, {
+      appId: consent.app_id,
+      consentId: consent.id,
+      event: 'ConnectionRateLimited',
+      data: { accountIds: accounts.map((a) => a.id), rateLimitedUntil: new Date(error.retryAt).toISOString() },
+      now,
+    });
+    await queueSync(trx, consent.id, Math.max(error.retryAt, now + 1000), now);
+  });
+  return { status: 'skipped', reason: `rate limited by the ${error.source} until ${new Date(error.retryAt).toISOString()}` };
+}
+
+/** Only a new login at the bank helps: tell the app, stop resyncing, and make /v1/update ask for the user. */
+async function requireNewLogin(
+  db: Kysely<Database>,
+  consent: ConsentRow,
+  accounts: AccountRow[],
+  error: ConnectionExpiredError,
+  expiresAt: number | null,
+  now: number,
+): Promise<SyncReport> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('connections').set({ needs_login: 1 }).where('consent_id', '=', consent.id).execute();
+    await trx.updateTable('accounts').set({ sync_status: 'Failed', updated_at: now }).where('consent_id', '=', consent.id).where('sync_status', '=', 'Syncing').execute();
+    const base = { appId: consent.app_id, consentId: consent.id, now };
+    await recordEvent(trx, {
+      ...base,
+      event: 'ConnectionUpdateRequired',
+      data: { accountIds: accounts.map((a) => a.id), expiresAt: new Date(expiresAt ?? now).toISOString(), reason: error.reason },
+    });
+    await recordEvent(trx, { ...base, event: 'ConsentNeedsUpdate', data: { reason: error.reason } });
+  });
+  return { status: 'skipped', reason: `the bank needs a new login (${error.reason})` };
 }
 
 interface ExistingTransaction {

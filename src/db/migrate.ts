@@ -7,6 +7,7 @@ import * as m005 from './migrations/005_webhooks.js';
 import * as m006 from './migrations/006_retention.js';
 import * as m007 from './migrations/007_rate_limits.js';
 import * as m008 from './migrations/008_xs2a.js';
+import * as m009 from './migrations/009_connection_status.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '006_retention': m006,
   '007_rate_limits': m007,
   '008_xs2a': m008,
+  '009_connection_status': m009,
 };
 
 export interface MigrationResult {

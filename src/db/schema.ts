@@ -179,6 +179,10 @@ export interface ConnectionsTable {
   created_at: number;
   last_login_at: number;
   bank_account_count: number;
+  /** 1 when only a new login at the bank helps (the bank's consent expired or was revoked). */
+  needs_login: Generated<number>;
+  /** The bank asked for a pause (429 or the day's read budget spent) until then. */
+  rate_limited_until: number | null;
 }
 
 export interface AccountsTable {

@@ -3,6 +3,8 @@ import { createApp } from '../../src/apps/apps.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createFlowSession, finishFlowSession, flowSessionIdFromHandle, type ConnectParams } from '../../src/flow/session.js';
+import { createProviderRegistry } from '../../src/providers/registry.js';
+import type { BankProvider } from '../../src/providers/types.js';
 import { buildServer, type Services } from '../../src/server.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './database.js';
 
@@ -17,11 +19,15 @@ export interface TestServer {
 }
 
 /** A fresh Ferry over a fresh database of the dialect, with a hand-moved clock and quiet logs. */
-export async function createTestServer(dialect: Dialect, env: Record<string, string> = {}): Promise<TestServer> {
+export async function createTestServer(dialect: Dialect, env: Record<string, string> = {}, options: { extraProviders?: BankProvider[] } = {}): Promise<TestServer> {
   const testDb = await createTestDatabase(dialect);
   const clock = new ManualClock();
   const config: Config = { ...loadConfig({ PUBLIC_URL, LOG_LEVEL: 'silent', FERRY_DEMO: 'false', ...env }), database: testDb.config };
-  const { app, services } = await buildServer({ config, database: testDb.database, clock });
+  const providers =
+    options.extraProviders === undefined
+      ? undefined
+      : createProviderRegistry({ db: testDb.database.db, sandbox: true, publicUrl: PUBLIC_URL, providers: options.extraProviders });
+  const { app, services } = await buildServer({ config, database: testDb.database, clock, ...(providers ? { providers } : {}) });
   await app.ready();
   return {
     app,
