@@ -7,7 +7,7 @@ import { renderPage } from '../http/page.js';
 import { contentSecurityPolicy } from '../http/security-headers.js';
 import { resolveCulture } from '../i18n/culture.js';
 import { isOneTime, parseScopeList } from '../oauth/scopes.js';
-import type { BankProvider, Culture } from '../providers/types.js';
+import type { BankProvider, Culture, PsuContext } from '../providers/types.js';
 import { brandStylesheetPath } from './brand.js';
 import { browserSecret, csrfToken } from './browser-binding.js';
 import {
@@ -57,6 +57,29 @@ export interface FlowContext {
   /** The browser's cookie secret: CSRF tokens and the sealed return are derived from it. */
   secret: string;
   view: FlowView;
+  /** The user's request, as a bank that sees the user present must be told of it (PSD2 PSU headers). */
+  psu?: PsuContext;
+}
+
+/** The PSU context of a request: what a bank asks about the user behind a user-present call. */
+export function psuContextOf(request: FastifyRequest): PsuContext {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const psu: PsuContext = { ipAddress: request.ip, httpMethod: request.method };
+  const fields: Array<[keyof PsuContext, string]> = [
+    ['userAgent', 'user-agent'],
+    ['accept', 'accept'],
+    ['acceptCharset', 'accept-charset'],
+    ['acceptEncoding', 'accept-encoding'],
+    ['acceptLanguage', 'accept-language'],
+  ];
+  for (const [key, name] of fields) {
+    const value = header(name);
+    if (value !== undefined) (psu as unknown as Record<string, string>)[key] = value;
+  }
+  return psu;
 }
 
 export type ResolvedFlow = { ok: true; ctx: FlowContext } | { ok: false; status: number; html: string; logoUrl?: string | null };
@@ -85,7 +108,7 @@ export async function resolveFlow(env: FlowEnvironment, request: FastifyRequest,
   loaded = await waitWhileBusy(env.readFlow, env.clock, loaded);
   const now = env.clock.now();
   const position = flowPosition(loaded.flow);
-  const ctx = buildContext(env, loaded, culture, secret);
+  const ctx: FlowContext = { ...buildContext(env, loaded, culture, secret), psu: psuContextOf(request) };
   if (!isEnded(position)) {
     if (loaded.flow.expires_at <= now) return expiredPage(env, ctx);
     await extendIdleDeadline(env.db, loaded.flow, now);

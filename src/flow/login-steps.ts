@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { isOneTime, parseScopeList } from '../oauth/scopes.js';
 import type { BankProvider, LoginContext, LoginInput, LoginStep } from '../providers/types.js';
 import { currentStepPath, type FlowContext, type FlowEnvironment } from './flow-context.js';
 import {
@@ -29,6 +30,9 @@ export function loginContext(env: FlowEnvironment, ctx: FlowContext): LoginConte
     publicUrl: env.publicUrl,
     returnUrl: `${env.publicUrl}${flowPath(ctx.flow.id, 'callback')}`,
     now: () => env.clock.now(),
+    // A one-time consent asks the bank for a one-off consent (NextGenPSD2 recurringIndicator false).
+    oneTime: isOneTime(parseScopeList(ctx.flow.scopes)),
+    ...(ctx.psu !== undefined ? { psu: ctx.psu } : {}),
   };
 }
 
@@ -144,7 +148,8 @@ async function runLoginStep(
       return failed({ kind: 'failed', reason: step.reason, message: step.message, retryable: step.retryable });
     case 'done': {
       try {
-        const accounts = await provider.listAccounts(step.connection, { now: () => deps.clock.now() });
+        // The user is here: this read is one of the bank's user-present reads, not the day's budget.
+        const accounts = await provider.listAccounts(step.connection, { now: () => deps.clock.now(), userPresent: true, ...(ctx.psu !== undefined ? { psu: ctx.psu } : {}) });
         return {
           position: 'accounts',
           data: { ...withoutLogin(base), connection: step.connection, accounts },
