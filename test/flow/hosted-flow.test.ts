@@ -72,6 +72,22 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(row.data, /alice|accounts|connection/);
     });
 
+    it('tells the regular flow (offline_access) how long it lasts, without a deletion time or an offer to claim', async () => {
+      const browser = await walkToDone(server, client, { params: { scope: 'accounts offline_access' } });
+      const consent = await startFlow(server, client, { scope: 'accounts offline_access' });
+      assert.match(consent.page.body, /until you withdraw your consent/);
+      assert.doesNotMatch(consent.page.body, /within 24 hours/);
+      const done = await browser.get(browser.path('done'));
+      assert.match(done.body, /Your bank is connected/);
+      assert.doesNotMatch(done.body, /deletes all the data/);
+      assert.doesNotMatch(done.body, /Keep it in a Ferry account/);
+      const accept = await browser.post(browser.path('done'), { _csrf: csrfOf(done.body) });
+      const consentId = new URL(location(accept)).searchParams.get('consentId')!;
+      const row = await server.services.database.db.selectFrom('consents').selectAll().where('id', '=', consentId).executeTakeFirstOrThrow();
+      assert.equal(row.one_time, 0);
+      assert.equal(row.delete_at, null);
+    });
+
     it('speaks the language of `culture` (Aiia codes, se and no included), then Accept-Language, then English', async () => {
       const cases: [Record<string, string>, Record<string, string>, string, RegExp][] = [
         [{ culture: 'da' }, {}, 'da', /Del dine bankdata med Budget Buddy/],
