@@ -59,6 +59,7 @@ const en = {
   // Step 3: bank login
   loginTitle: 'Log in to {bank}',
   loginSubmit: 'Log in',
+  loginContinue: 'Continue',
   loginPrivacyNote: 'Your login details go to {bank}. Ferry does not keep them.',
   loginChooseAnother: 'Choose another bank',
   loginRedirectTitle: 'Continue at {bank}',
@@ -193,6 +194,7 @@ const da: FlowMessages = {
 
   loginTitle: 'Log ind i {bank}',
   loginSubmit: 'Log ind',
+  loginContinue: 'Fortsæt',
   loginPrivacyNote: 'Dine loginoplysninger går til {bank}. Ferry gemmer dem ikke.',
   loginChooseAnother: 'Vælg en anden bank',
   loginRedirectTitle: 'Fortsæt hos {bank}',
@@ -320,6 +322,7 @@ const sv: FlowMessages = {
 
   loginTitle: 'Logga in på {bank}',
   loginSubmit: 'Logga in',
+  loginContinue: 'Fortsätt',
   loginPrivacyNote: 'Dina inloggningsuppgifter går till {bank}. Ferry sparar dem inte.',
   loginChooseAnother: 'Välj en annan bank',
   loginRedirectTitle: 'Fortsätt hos {bank}',
@@ -447,6 +450,7 @@ const nb: FlowMessages = {
 
   loginTitle: 'Logg inn i {bank}',
   loginSubmit: 'Logg inn',
+  loginContinue: 'Fortsett',
   loginPrivacyNote: 'Innloggingsopplysningene dine går til {bank}. Ferry tar ikke vare på dem.',
   loginChooseAnother: 'Velg en annen bank',
   loginRedirectTitle: 'Fortsett hos {bank}',
@@ -574,6 +578,7 @@ const fi: FlowMessages = {
 
   loginTitle: 'Kirjaudu pankkiin {bank}',
   loginSubmit: 'Kirjaudu',
+  loginContinue: 'Jatka',
   loginPrivacyNote: 'Kirjautumistietosi menevät pankille {bank}. Ferry ei säilytä niitä.',
   loginChooseAnother: 'Valitse toinen pankki',
   loginRedirectTitle: 'Jatka pankissa {bank}',
@@ -701,6 +706,7 @@ const de: FlowMessages = {
 
   loginTitle: 'Bei {bank} anmelden',
   loginSubmit: 'Anmelden',
+  loginContinue: 'Weiter',
   loginPrivacyNote: 'Ihre Anmeldedaten gehen an {bank}. Ferry speichert sie nicht.',
   loginChooseAnother: 'Andere Bank wählen',
   loginRedirectTitle: 'Weiter bei {bank}',

@@ -117,7 +117,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     await submitAndWait(page, () => page.getByRole('button', { name: 'Log in' }).click(), 'login');
     await checkStep(page, 'one-time code', 'en/3-login-otp');
     await page.locator('#field-otp').fill('123456');
-    await submitAndWait(page, () => page.getByRole('button', { name: 'Log in' }).click(), 'accounts');
+    await submitAndWait(page, () => page.getByRole('button', { name: 'Continue' }).click(), 'accounts');
     await shareFirstAccountAndAccept(page);
   });
 
@@ -128,7 +128,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     await chooseBank(page, /Sandbox App Bank/);
     await page.waitForURL(stepUrl('login'));
     await page.locator('#field-username').fill('kari');
-    await submitAndWait(page, () => page.getByRole('button', { name: 'Log in' }).click(), 'login');
+    await submitAndWait(page, () => page.getByRole('button', { name: 'Continue' }).click(), 'login');
     await page.getByRole('heading', { name: 'Approve in your Sandbox App Bank app' }).waitFor();
     await checkStep(page, 'waiting for approval', 'en/3-login-app');
     // The "phone": the bank app's page, opened from the link.
@@ -265,7 +265,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     await chooseBank(page, /Sandbox App Bank/);
     await page.waitForURL(stepUrl('login'));
     await page.locator('#field-username').fill('nils');
-    await submitAndWait(page, () => page.getByRole('button', { name: 'Log in' }).click(), 'login');
+    await submitAndWait(page, () => page.getByRole('button', { name: 'Continue' }).click(), 'login');
     // (No axe here: the page reloads itself every two seconds, which is its point without JavaScript.)
     const approveUrl = await page.getByRole('link', { name: /Open the Sandbox App Bank app/ }).getAttribute('href');
     const phone = await context.newPage();

@@ -543,7 +543,8 @@ for (const dialect of DIALECTS) {
       // The slow user takes 50 ms at the bank; a reload meanwhile waits for the answer.
       const csrf = csrfOf((await browser.get(browser.path('login'))).body);
       const post = browser.post(browser.path('login'), { _csrf: csrf, username: 'slow', password: 'pw' });
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // Reload once the post has claimed the step (and is at the bank).
+      for (let i = 0; i < 200 && (await flowRow(browser)).step !== 'login:busy'; i++) await new Promise((resolve) => setTimeout(resolve, 2));
       const reload = await browser.get(browser.path('login'));
       assert.ok(isRedirect(reload) && location(reload) === browser.path('accounts'), `reload answered ${reload.statusCode} ${location(reload)}`);
       assert.equal(location(await post), browser.path('accounts'));

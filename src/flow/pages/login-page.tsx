@@ -73,7 +73,7 @@ function LoginFormView({ view, bank, login, prefill, bankPreset }: LoginPageProp
           />
         ))}
         <button type="submit" class="button button-primary">
-          {t.loginSubmit}
+          {login.fields.some((f) => f.type === 'password') ? t.loginSubmit : t.loginContinue}
         </button>
       </form>
       <p class="small muted note">{fill(t.loginPrivacyNote, { bank: bank.name })}</p>
