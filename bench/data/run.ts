@@ -37,7 +37,8 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../src/clock.js';
 import type { DatabaseConfig } from '../../src/config.js';
 import { syncConsent } from '../../src/data/sync.js';
-import { analyze, connectConsent, createBenchDatabase, createBenchServer, runJobs, BENCH_POSTGRES_URL, type Dialect } from './setup.js';
+import pg from 'pg';
+import { analyze, benchPostgresUrl, connectConsent, createBenchDatabase, createBenchServer, runJobs, BENCH_APPLICATION_NAME, BENCH_POSTGRES_URL, type Dialect } from './setup.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -155,20 +156,25 @@ function processCpuSeconds(pid: number, which: 'user+system' | 'system' = 'user+
   }
 }
 
-/** CPU time of every PostgreSQL process (its backends work for the server under test). */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      // the process ended
-    }
+/**
+ * CPU seconds of each PostgreSQL backend serving the benchmark's connections (application_name
+ * BENCH_APPLICATION_NAME), by pid: other work on the machine may use PostgreSQL too.
+ */
+async function postgresCpu(): Promise<Map<number, number>> {
+  const client = new pg.Client({ connectionString: BENCH_POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [BENCH_APPLICATION_NAME]);
+    return new Map(rows.map((r) => [r.pid, processCpuSeconds(r.pid)]));
+  } finally {
+    await client.end();
   }
+}
+
+/** CPU seconds the benchmark's backends used since `before` (a backend new since then from zero). */
+async function postgresCpuSince(before: Map<number, number>): Promise<number> {
+  let total = 0;
+  for (const [pid, seconds] of await postgresCpu()) if (Number.isFinite(seconds)) total += seconds - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -226,13 +232,14 @@ async function measure(target: HttpRow['target'], endpoint: Endpoint, label: str
   const samples: Array<{ result: AutocannonResult; serverCpu: number; serverSystemShare: number; postgresCpu: number; otherCpu: number }> = [];
   for (let i = 0; i < REPEAT; i++) {
     await waitForQuiet(name);
-    const before = { server: processCpuSeconds(pid), serverSystem: processCpuSeconds(pid, 'system'), postgres: postgresCpuSeconds(), self: process.cpuUsage(), machine: machineTicks() };
+    const postgresBefore = target === 'postgres' ? await postgresCpu() : new Map<number, number>();
+    const before = { server: processCpuSeconds(pid), serverSystem: processCpuSeconds(pid, 'system'), self: process.cpuUsage(), machine: machineTicks() };
     const started = performance.now();
     const result = await runAutocannon(url, headers, DURATION);
     const elapsed = (performance.now() - started) / 1000;
     const server = processCpuSeconds(pid) - before.server;
     const serverSystem = processCpuSeconds(pid, 'system') - before.serverSystem;
-    const postgres = postgresCpuSeconds() - before.postgres;
+    const postgres = target === 'postgres' ? await postgresCpuSince(postgresBefore) : 0;
     const selfUsage = process.cpuUsage(before.self);
     const machineAfter = machineTicks();
     const machine = ((machineAfter.busy - before.machine.busy) / (machineAfter.total - before.machine.total)) * os.cpus().length * elapsed;
@@ -275,7 +282,7 @@ async function benchFerryHttp(dialect: Dialect): Promise<FerryHttp> {
   const base = `http://127.0.0.1:${port}`;
   log(`ferry ${dialect}: preparing the database (one consent of user "${HTTP_USER}", first sync)`);
   const bench = await createBenchDatabase(dialect);
-  const databaseConfig: DatabaseConfig = dialect === 'sqlite' ? { dialect, file: bench.env.FERRY_DB_FILE! } : { dialect, url: BENCH_POSTGRES_URL, poolSize: POOL_SIZE };
+  const databaseConfig: DatabaseConfig = dialect === 'sqlite' ? { dialect, file: bench.env.FERRY_DB_FILE! } : { dialect, url: benchPostgresUrl(), poolSize: POOL_SIZE };
   const setup = await createBenchServer(bench.database, databaseConfig, base);
   const consent = await connectConsent(setup, HTTP_USER);
   await runJobs(setup);
@@ -376,7 +383,7 @@ interface SyncRow {
 async function benchSync(dialect: Dialect): Promise<SyncRow[]> {
   log(`sync ${dialect}: connecting ${LONG_HISTORY_USERS} longhistory and ${ORDINARY_USERS} ordinary users`);
   const bench = await createBenchDatabase(dialect);
-  const databaseConfig: DatabaseConfig = dialect === 'sqlite' ? { dialect, file: bench.env.FERRY_DB_FILE! } : { dialect, url: BENCH_POSTGRES_URL, poolSize: POOL_SIZE };
+  const databaseConfig: DatabaseConfig = dialect === 'sqlite' ? { dialect, file: bench.env.FERRY_DB_FILE! } : { dialect, url: benchPostgresUrl(), poolSize: POOL_SIZE };
   const server = await createBenchServer(bench.database, databaseConfig, 'http://127.0.0.1:1');
   try {
     const groups = [
@@ -397,7 +404,7 @@ async function benchSync(dialect: Dialect): Promise<SyncRow[]> {
         await waitForQuiet(`sync ${dialect}`);
         let stored = 0;
         const cpuBefore = process.cpuUsage();
-        const postgresBefore = postgresCpuSeconds();
+        const postgresBefore = dialect === 'postgres' ? await postgresCpu() : new Map<number, number>();
         const started = performance.now();
         for (const id of ids) {
           const report = await syncConsent(deps, id);
@@ -414,7 +421,7 @@ async function benchSync(dialect: Dialect): Promise<SyncRow[]> {
           stored,
           seconds,
           cpuSeconds: (cpu.user + cpu.system) / 1e6,
-          postgresCpuSeconds: dialect === 'postgres' ? postgresCpuSeconds() - postgresBefore : 0,
+          postgresCpuSeconds: dialect === 'postgres' ? await postgresCpuSince(postgresBefore) : 0,
           perUserMs: (seconds * 1000) / ids.length,
         };
         log(`sync ${dialect}: ${kind}, ${group.users}: ${fmt(stored)} stored in ${fmt(seconds, 2)} s (${fmt(stored / seconds)}/s, ${fmt(row.perUserMs)} ms a user; CPU ${fmt(row.cpuSeconds, 2)} s + PostgreSQL ${fmt(row.postgresCpuSeconds, 2)} s)`);

@@ -23,6 +23,14 @@ import type { FastifyInstance } from 'fastify';
 export type Dialect = 'sqlite' | 'postgres';
 
 export const BENCH_POSTGRES_URL = process.env.FERRY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The application_name of every connection the benchmark makes for Ferry, so that run.ts counts the CPU of those PostgreSQL backends and no one else's. */
+export const BENCH_APPLICATION_NAME = 'ferry_bench_data';
+/** The benchmark's PostgreSQL URL, its connections named {@link BENCH_APPLICATION_NAME}. */
+export function benchPostgresUrl(): string {
+  const url = new URL(BENCH_POSTGRES_URL);
+  url.searchParams.set('application_name', BENCH_APPLICATION_NAME);
+  return url.toString();
+}
 const REDIRECT_URI = 'https://app.example.com/callback';
 const PROVIDER_ID = 'TestDataBank1';
 const PARAMS: ConnectParams = {
@@ -61,10 +69,10 @@ export async function createBenchDatabase(dialect: Dialect, poolSize = 10): Prom
     return { database, env: { FERRY_DB_FILE: file }, close, drop: async () => (await close(), fs.rmSync(dir, { recursive: true, force: true })) };
   }
   const schema = `ferry_bench_data_${randomBytes(5).toString('hex')}`;
-  const database = await openDatabase({ dialect: 'postgres', url: BENCH_POSTGRES_URL, poolSize }, { schema });
+  const database = await openDatabase({ dialect: 'postgres', url: benchPostgresUrl(), poolSize }, { schema });
   await migrateOrThrow(database);
   // `ferry start` has no schema option; libpq's `options` in the URL sets the same search_path.
-  const url = new URL(BENCH_POSTGRES_URL);
+  const url = new URL(benchPostgresUrl());
   url.searchParams.set('options', `-c search_path=${schema}`);
   let closed = false;
   const close = async () => {
