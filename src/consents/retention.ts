@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { DatabaseCapabilities } from '../db/database.js';
 import type { Database } from '../db/schema.js';
@@ -54,8 +54,12 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
     erased += done;
     if (done < SWEEP_BATCH) break;
   }
-  const abandonedFlows = await countAbandonedFlows(db, clock.now());
-  const purged = await purgeExpired(db, clock.now());
+  // Purging is housekeeping over rows every sweeper sees: one sweeper at a time does it (two
+  // concurrent DELETEs over the same rows can deadlock on PostgreSQL); the others skip it this round.
+  const { abandonedFlows, purged } = await exclusively(db, capabilities, async (trx) => ({
+    abandonedFlows: await countAbandonedFlows(trx, clock.now()),
+    purged: await purgeExpired(trx, clock.now()),
+  }), { abandonedFlows: {}, purged: {} });
   const report = { erased, rows, purged, abandonedFlows, startedAt, durationMs: clock.now() - startedAt };
   await db
     .insertInto('settings')
@@ -76,16 +80,44 @@ async function countAbandonedFlows(db: Kysely<Database>, now: number): Promise<R
   return Object.fromEntries(rows.map((r) => [r.step, Number(r.n)]));
 }
 
+const PURGE_LOCK_KEY = 7_402_119;
+
+/** Runs `work` in a transaction that holds the purge lock (PostgreSQL), or returns `skipped` when another process holds it. */
+async function exclusively<T>(db: Kysely<Database>, capabilities: DatabaseCapabilities, work: (trx: Kysely<Database>) => Promise<T>, skipped: T): Promise<T> {
+  if (!capabilities.supportsSkipLocked) return work(db);
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${PURGE_LOCK_KEY}) as locked`.execute(trx);
+    return rows[0]?.locked === true ? work(trx) : skipped;
+  });
+}
+
 async function purgeExpired(db: Kysely<Database>, now: number): Promise<RowCounts> {
   const before = now - EXPIRED_GRACE_MS;
   const n = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+  // Rows of consents past their deadline are the erasers' (another sweeper may be erasing them
+  // right now): leaving them alone here means the two never wait on each other's rows.
+  const erasing = db.selectFrom('consents').select('id').where('delete_at', '<=', now);
+  const erasingGrants = db.selectFrom('grants').select('grants.id').where('consent_id', 'in', erasing);
   return {
-    flow_sessions: n(await db.deleteFrom('flow_sessions').where('expires_at', '<', before).executeTakeFirst()),
-    authorization_codes: n(await db.deleteFrom('authorization_codes').where('expires_at', '<', before).executeTakeFirst()),
-    refresh_tokens: n(await db.deleteFrom('refresh_tokens').where('expires_at', '<', before).executeTakeFirst()),
+    flow_sessions: n(
+      await db
+        .deleteFrom('flow_sessions')
+        .where('expires_at', '<', before)
+        .where((eb) => eb.or([eb('consent_id', 'is', null), eb('consent_id', 'not in', erasing)]))
+        .executeTakeFirst(),
+    ),
+    authorization_codes: n(await db.deleteFrom('authorization_codes').where('expires_at', '<', before).where('consent_id', 'not in', erasing).executeTakeFirst()),
+    refresh_tokens: n(await db.deleteFrom('refresh_tokens').where('expires_at', '<', before).where('grant_id', 'not in', erasingGrants).executeTakeFirst()),
     sandbox_bank_logins: n(await db.deleteFrom('sandbox_bank_logins').where('expires_at', '<', before).executeTakeFirst()),
     rate_limits: n(await db.deleteFrom('rate_limits').where('reset_at', '<', now).executeTakeFirst()),
-    jobs: n(await db.deleteFrom('jobs').where('status', 'in', ['done', 'superseded']).where('finished_at', '<', now - 24 * 3600_000).executeTakeFirst()),
+    jobs: n(
+      await db
+        .deleteFrom('jobs')
+        .where('status', 'in', ['done', 'superseded'])
+        .where('finished_at', '<', now - 24 * 3600_000)
+        .where((eb) => eb.or([eb('consent_id', 'is', null), eb('consent_id', 'not in', erasing)]))
+        .executeTakeFirst(),
+    ),
   };
 }
 
