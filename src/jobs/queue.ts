@@ -47,11 +47,16 @@ export async function enqueueJob(db: Kysely<Database>, job: NewJob): Promise<voi
     .execute();
 }
 
-/** Claims up to `limit` due jobs (and jobs whose worker's lease ran out) for this worker. */
+/**
+ * Claims up to `limit` due jobs (and jobs whose worker's lease ran out) for this worker, oldest
+ * first; jobs of the `first` kinds before any other, whatever their `run_at`: a backlog of syncs
+ * (each due since its consent was made) must not hold back the retention sweep, whose deadline
+ * is a promise.
+ */
 export async function claimJobs(
   db: Kysely<Database>,
   capabilities: DatabaseCapabilities,
-  input: { workerId: string; now: number; limit: number; kinds?: readonly string[]; leaseMs?: number },
+  input: { workerId: string; now: number; limit: number; kinds?: readonly string[]; first?: readonly string[]; leaseMs?: number },
 ): Promise<JobRow[]> {
   const { workerId, now, limit } = input;
   const lease = input.leaseMs ?? JOB_LEASE_MS;
@@ -63,9 +68,9 @@ export async function claimJobs(
         eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', now)]),
         eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)]),
       ]),
-    )
-    .orderBy('run_at')
-    .limit(limit);
+    );
+  if (input.first !== undefined && input.first.length > 0) due = due.orderBy(sql`case when kind in (${sql.join([...input.first])}) then 0 else 1 end`);
+  due = due.orderBy('run_at').limit(limit);
   if (input.kinds !== undefined) due = due.where('kind', 'in', [...input.kinds]);
   if (capabilities.supportsSkipLocked) due = due.forUpdate().skipLocked();
   return db

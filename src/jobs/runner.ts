@@ -19,6 +19,8 @@ export interface JobRunnerOptions {
   concurrency?: number;
   /** How often an idle runner looks for due jobs. */
   pollIntervalMs?: number;
+  /** Kinds claimed before every other due job (src/jobs/queue.ts `claimJobs`). */
+  firstKinds?: readonly string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export class JobRunner {
       now: clock.now(),
       limit: free,
       kinds: Object.keys(this.options.handlers),
+      ...(this.options.firstKinds !== undefined ? { first: this.options.firstKinds } : {}),
     });
     await Promise.all(jobs.map((job) => this.track(this.runOne(job))));
     return jobs.length;
