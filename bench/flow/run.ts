@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FLOW_REQUESTS, FLOW_STEPS, sendRequest, WalkError, walkFlow, type Answer, type FlowRequestName } from '../lib/flow-walk.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -51,29 +52,10 @@ const CONCURRENCY = Number(args.concurrency);
 const MAX_DURATION = Number(args['max-duration']);
 if (WARMUP + DURATION + MAX_DURATION > 60) throw new Error('the benchmark is bounded to 60 seconds of load: shorten --warmup, --duration or --max-duration');
 
-/** The requests of one walk, in order; a step is its page and its form post. */
-const REQUESTS = [
-  'GET /v1/oauth/connect',
-  'GET /flow/start',
-  'GET consent',
-  'POST consent',
-  'GET bank',
-  'POST bank',
-  'GET login',
-  'POST login',
-  'GET accounts',
-  'POST accounts',
-  'GET done',
-  'POST done (Accept)',
-] as const;
-type RequestName = (typeof REQUESTS)[number];
-const STEPS: { name: string; requests: RequestName[] }[] = [
-  { name: '1 consent (connect, start, page, accept)', requests: ['GET /v1/oauth/connect', 'GET /flow/start', 'GET consent', 'POST consent'] },
-  { name: '2 bank (page, choose)', requests: ['GET bank', 'POST bank'] },
-  { name: '3 bank login (page, password)', requests: ['GET login', 'POST login'] },
-  { name: '4 accounts (page, share)', requests: ['GET accounts', 'POST accounts'] },
-  { name: '5 done (page, Accept → redirect)', requests: ['GET done', 'POST done (Accept)'] },
-];
+/** The requests of one walk, in order, and its steps (a step is its page and its form post): bench/lib/flow-walk.ts. */
+const REQUESTS = FLOW_REQUESTS;
+type RequestName = FlowRequestName;
+const STEPS = FLOW_STEPS;
 
 // ---------------------------------------------------------------- the server
 
@@ -160,35 +142,8 @@ async function waitForQuiet(): Promise<void> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 
-interface Answer {
-  status: number;
-  location: string;
-  setCookie: string[];
-  body: string;
-}
-
 function send(port: number, method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: '127.0.0.1', port, method, path: url, agent, headers: { accept: 'text/html', ...headers, ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) } : {}) } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            location: String(response.headers.location ?? ''),
-            setCookie: response.headers['set-cookie'] ?? [],
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    if (body !== undefined) request.write(body);
-    request.end();
-  });
+  return sendRequest(agent, port, method, url, headers, body);
 }
 
 class Recorder {
@@ -207,49 +162,9 @@ class Recorder {
   }
 }
 
-class WalkError extends Error {}
-
-/** One user through the whole flow; every answer is checked, as a browser would need it. */
+/** One user through the whole flow (bench/lib/flow-walk.ts); every answer is checked, as a browser would need it. */
 async function walk(target: Target, user: number, recorder: Recorder | null): Promise<void> {
-  const timings = new Map<RequestName, number>();
-  let cookie = '';
-  const timed = async (name: RequestName, method: 'GET' | 'POST', url: string, expected: number, form?: Record<string, string | string[]>) => {
-    let body: string | undefined;
-    if (form !== undefined) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(form)) for (const value of Array.isArray(v) ? v : [v]) params.append(k, value);
-      body = params.toString();
-    }
-    const started = performance.now();
-    const answer = await send(target.port, method, url, cookie === '' ? {} : { cookie }, body);
-    timings.set(name, performance.now() - started);
-    if (answer.status !== expected) throw new WalkError(`${name}: ${answer.status}`);
-    return answer;
-  };
-  const csrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  const local = (location: string) => location.replace(`http://127.0.0.1:${target.port}`, '');
-
-  const query = new URLSearchParams({ client_id: target.clientId, redirect_uri: target.redirectUri, response_type: 'code', scope: 'accounts', state: `s${user}` });
-  const connect = await timed('GET /v1/oauth/connect', 'GET', `/v1/oauth/connect?${query}`, 301);
-  const start = await timed('GET /flow/start', 'GET', local(connect.location), 303);
-  cookie = start.setCookie.map((c) => c.split(';')[0]).join('; ');
-  const flow = start.location.replace(/\/consent$/, '');
-  const consent = await timed('GET consent', 'GET', `${flow}/consent`, 200);
-  const token = csrf(consent.body);
-  await timed('POST consent', 'POST', `${flow}/consent`, 303, { _csrf: token });
-  await timed('GET bank', 'GET', `${flow}/bank`, 200);
-  await timed('POST bank', 'POST', `${flow}/bank`, 303, { _csrf: token, providerId: 'TestDataBank1' });
-  await timed('GET login', 'GET', `${flow}/login`, 200);
-  const login = await timed('POST login', 'POST', `${flow}/login`, 303, { _csrf: token, username: `bench-user-${user}`, password: '1234' });
-  if (!login.location.endsWith('/accounts')) throw new WalkError(`POST login went to ${login.location}`);
-  const accounts = await timed('GET accounts', 'GET', `${flow}/accounts`, 200);
-  const account = /name="account" value="([^"]+)"/.exec(accounts.body)?.[1];
-  if (account === undefined) throw new WalkError('no account to share');
-  await timed('POST accounts', 'POST', `${flow}/accounts`, 303, { _csrf: token, account, intent: 'share' });
-  await timed('GET done', 'GET', `${flow}/done`, 200);
-  const accept = await timed('POST done (Accept)', 'POST', `${flow}/done`, 303, { _csrf: token });
-  if (!accept.location.startsWith(`${target.redirectUri}?code=`)) throw new WalkError(`Accept went to ${accept.location.slice(0, 60)}`);
-
+  const { timings } = await walkFlow(target, user, (method, url, headers, body) => send(target.port, method, url, headers, body));
   if (recorder !== null) {
     for (const [name, ms] of timings) recorder.latencies.get(name)!.push(ms);
     for (const step of STEPS) recorder.stepLatencies.get(step.name)!.push(step.requests.reduce((sum, r) => sum + (timings.get(r) ?? 0), 0));
