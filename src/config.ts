@@ -30,6 +30,16 @@ export interface Config {
   redisUrl: string | null;
   /** NextGenPSD2 banks (src/providers/nextgenpsd2/). */
   xs2a: Xs2aConfig;
+  /** Mail Ferry sends (sign-in codes of Ferry accounts, src/accounts/mailer.ts). */
+  mail: MailSettings;
+}
+
+/** SMTP when configured; otherwise mail goes to the sandbox mailbox (/sandbox/mailbox). */
+export interface MailSettings {
+  /** FERRY_SMTP_URL: smtp:// or smtps:// with credentials; null: the sandbox mailbox. */
+  smtpUrl: string | null;
+  /** FERRY_MAIL_FROM: the From header; `Ferry <no-reply@host of PUBLIC_URL>` by default. */
+  from: string;
 }
 
 /** Real banks over the Berlin Group NextGenPSD2 API, and where the simulated one is reached. */
@@ -130,6 +140,12 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxUrl: (read.optionalUrl('FERRY_XS2A_SANDBOX_URL') ?? `http://${loopbackHost}:${port}/sandbox/xs2a`).replace(/\/+$/, ''),
   };
 
+  const smtpUrl = read.optional('FERRY_SMTP_URL') ?? null;
+  if (smtpUrl !== null && !/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push('FERRY_SMTP_URL must be an smtp:// or smtps:// URL, like smtps://user:password@mail.example.com:465');
+  const mailFrom = read.optional('FERRY_MAIL_FROM') ?? `Ferry <no-reply@${hostOf(publicUrl)}>`;
+  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) problems.push('FERRY_MAIL_FROM must be one address, like "Ferry <no-reply@example.com>"');
+  if (smtpUrl !== null && read.optional('FERRY_MAIL_FROM') === undefined) problems.push('FERRY_MAIL_FROM must be set with FERRY_SMTP_URL (the address mail is sent from)');
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -148,7 +164,16 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     redisUrl,
     xs2a,
+    mail: { smtpUrl, from: mailFrom },
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname || 'localhost';
+  } catch {
+    return 'localhost';
+  }
 }
 
 class EnvReader {

@@ -32,6 +32,7 @@ export async function createConsent(db: Kysely<Database>, input: NewConsent): Pr
     created_at: input.now,
     delete_at: input.oneTime ? input.now + input.retentionMs : null,
     revoked_at: null,
+    claimed_by: null,
   };
   await db.insertInto('consents').values(row).execute();
   return row;

@@ -8,6 +8,7 @@ import * as m006 from './migrations/006_retention.js';
 import * as m007 from './migrations/007_rate_limits.js';
 import * as m008 from './migrations/008_xs2a.js';
 import * as m009 from './migrations/009_connection_status.js';
+import * as m010 from './migrations/010_accounts.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '007_rate_limits': m007,
   '008_xs2a': m008,
   '009_connection_status': m009,
+  '010_accounts': m010,
 };
 
 export interface MigrationResult {

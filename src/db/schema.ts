@@ -5,6 +5,10 @@ import type { Generated, Insertable, Selectable } from 'kysely';
  * epoch (UTC); booleans are 0/1 so the same columns work on SQLite and PostgreSQL.
  */
 export interface Database {
+  users: UsersTable;
+  email_codes: EmailCodesTable;
+  user_sessions: UserSessionsTable;
+  sandbox_mail: SandboxMailTable;
   rate_limits: RateLimitsTable;
   deletion_receipts: DeletionReceiptsTable;
   connections: ConnectionsTable;
@@ -104,6 +108,8 @@ export interface ConsentsTable {
   /** One-time consents: the moment everything about them must be gone. */
   delete_at: number | null;
   revoked_at: number | null;
+  /** A one-time consent claimed by a Ferry user (migration 010): its data is kept for them at the deadline. */
+  claimed_by: string | null;
 }
 export type ConsentRow = Selectable<ConsentsTable>;
 
@@ -352,4 +358,46 @@ export interface Xs2aSandboxAccessesTable {
   resource: string;
   day: string;
   count: number;
+}
+
+/** Ferry accounts (migration 010; src/accounts/). */
+export interface UsersTable {
+  id: string;
+  /** Trimmed, lower-case. */
+  email: string;
+  created_at: number;
+  is_operator: Generated<number>;
+}
+export type UserRow = Selectable<UsersTable>;
+
+export interface EmailCodesTable {
+  id: string;
+  email: string;
+  purpose: string;
+  /** HMAC-SHA-256 of the code: never the code. */
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface UserSessionsTable {
+  /** SHA-256 of the cookie's token. */
+  id: string;
+  user_id: string;
+  kind: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+/** Mail Ferry would have sent, when no SMTP server is configured (shown on /sandbox/mailbox). */
+export interface SandboxMailTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  created_at: number;
 }
