@@ -30,6 +30,8 @@ export interface Config {
   redisUrl: string | null;
   /** NextGenPSD2 banks (src/providers/nextgenpsd2/). */
   xs2a: Xs2aConfig;
+  /** The developer portal (src/portal/). */
+  portal: PortalConfig;
   /** Mail Ferry sends (sign-in codes of Ferry accounts, src/accounts/mailer.ts). */
   mail: MailSettings;
 }
@@ -40,6 +42,14 @@ export interface MailSettings {
   smtpUrl: string | null;
   /** FERRY_MAIL_FROM: the From header; `Ferry <no-reply@host of PUBLIC_URL>` by default. */
   from: string;
+}
+
+/** Who may sign in to the developer portal at /portal. */
+export interface PortalConfig {
+  /** `open`: anyone with an email address; `closed`: invited addresses and operators only. */
+  signup: 'open' | 'closed';
+  /** Addresses that are operators (see and manage every app), lowercased; besides `ferry portal grant-operator`. */
+  operators: string[];
 }
 
 /** Real banks over the Berlin Group NextGenPSD2 API, and where the simulated one is reached. */
@@ -146,6 +156,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) problems.push('FERRY_MAIL_FROM must be one address, like "Ferry <no-reply@example.com>"');
   if (smtpUrl !== null && read.optional('FERRY_MAIL_FROM') === undefined) problems.push('FERRY_MAIL_FROM must be set with FERRY_SMTP_URL (the address mail is sent from)');
 
+  const portal: PortalConfig = {
+    signup: read.oneOf('FERRY_PORTAL_SIGNUP', ['open', 'closed'] as const, 'open'),
+    operators: (read.optional('FERRY_PORTAL_OPERATORS') ?? '')
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter((e) => e !== ''),
+  };
+  for (const email of portal.operators) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) problems.push(`FERRY_PORTAL_OPERATORS must be a comma-separated list of email addresses (got ${JSON.stringify(email)})`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -164,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     redisUrl,
     xs2a,
+    portal,
     mail: { smtpUrl, from: mailFrom },
   };
 }

@@ -18,6 +18,7 @@ import { createSigningKey } from './tokens/signing-keys.js';
 import { retentionStats } from './consents/retention.js';
 import { serveClusterMetrics } from './metrics/metrics.js';
 import { webhooksCommands } from './webhooks/cli.js';
+import { portalCommands } from './portal/cli.js';
 
 interface Command {
   usage: string;
@@ -192,6 +193,7 @@ const COMMANDS: Record<string, Command> = {
       }),
   },
   ...webhooksCommands({ help, json, withMigratedDatabase }),
+  ...portalCommands({ help, json, withMigratedDatabase }),
 };
 
 function generalHelp(): string {

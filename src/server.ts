@@ -45,6 +45,9 @@ import type { HostResolver } from './webhooks/address-guard.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { registerWebhookMetrics } from './webhooks/metrics.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { portalRoutes } from './portal/portal-routes.js';
+import { createIdentityDeps } from './accounts/identity.js';
+import { createMailer } from './accounts/mailer.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -237,6 +240,19 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
   await app.register(dataRoutes, { database, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
+  // The developer portal (issue 9): its sign-in goes through the identity core (src/accounts/).
+  const portalMailer = createMailer(config.mail, database.db, clock);
+  await app.register(portalRoutes, {
+    database,
+    clock,
+    publicUrl: issuer,
+    sandbox: config.sandbox,
+    portal: config.portal,
+    identity: await createIdentityDeps({ db: database.db, clock, mailer: portalMailer }),
+    mailboxUrl: portalMailer.kind === 'sandbox' ? '/sandbox/mailbox' : null,
+    onWebhookQueued: () => webhooks.nudge(),
+    onErased: () => webhooks.nudge(),
+  });
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
 
   return { app, services };

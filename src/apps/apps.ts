@@ -35,6 +35,8 @@ export interface NewAppInput {
   logoUrl?: string | null;
   brandColor?: string | null;
   isDemo?: boolean;
+  /** The portal user who creates it (developer portal, `app_owners`); the CLI's apps have none. */
+  ownerUserId?: string | null;
 }
 
 const MAX_NAME_LENGTH = 100;
@@ -74,6 +76,7 @@ export async function createApp(db: Kysely<Database>, clock: Clock, input: NewAp
       .insertInto('app_redirect_uris')
       .values(redirectUris.map((uri) => ({ app_id: id, uri, created_at: now })))
       .execute();
+    if (input.ownerUserId) await trx.insertInto('app_owners').values({ app_id: id, user_id: input.ownerUserId, created_at: now }).execute();
   });
   const app = await findApp(db, id);
   if (app === undefined) throw new Error('app vanished after insert');
@@ -186,6 +189,43 @@ export async function rotateClientSecret(db: Kysely<Database>, clock: Clock, app
     .execute();
   forgetCachedAppRow(db, appId);
   return clientSecret;
+}
+
+export interface AppProfileInput {
+  name: string;
+  logoUrl: string | null;
+  brandColor: string | null;
+}
+
+/** Name, logo and brand colour (shown in the hosted flow), checked as {@link createApp} checks them. */
+export async function updateAppProfile(db: Kysely<Database>, appId: string, input: AppProfileInput): Promise<App> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw new AppError(`The app name must be 1 to ${MAX_NAME_LENGTH} characters.`);
+  if (input.brandColor && !BRAND_COLOR.test(input.brandColor)) throw new AppError('The brand colour must look like #1a73e8.');
+  const logoUrl = input.logoUrl ? checkLogoUrl(input.logoUrl) : null;
+  const updated = await db
+    .updateTable('apps')
+    .set({ name, logo_url: logoUrl, brand_color: input.brandColor ? input.brandColor.toLowerCase() : null })
+    .where('id', '=', appId)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) throw new AppError(`No app with client id ${appId}.`);
+  return (await findApp(db, appId))!;
+}
+
+/**
+ * The app's webhook URL and signing secret. `secret`: a new value, `null` to sign no more, or
+ * `undefined` to keep the current one. A null URL removes both.
+ */
+export async function setAppWebhook(db: Kysely<Database>, appId: string, input: { url: string | null; secret?: string | null }): Promise<void> {
+  const url = input.url ? checkWebhookUrl(input.url) : null;
+  if (url === null && input.secret) throw new AppError('A webhook secret needs a webhook URL.');
+  const secret = url === null ? { webhook_secret: null } : input.secret === undefined ? {} : { webhook_secret: input.secret };
+  const updated = await db
+    .updateTable('apps')
+    .set({ webhook_url: url, ...secret })
+    .where('id', '=', appId)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) throw new AppError(`No app with client id ${appId}.`);
 }
 
 export async function addRedirectUri(db: Kysely<Database>, clock: Clock, appId: string, uri: string): Promise<string[]> {

@@ -9,6 +9,7 @@ import * as m007 from './migrations/007_rate_limits.js';
 import * as m008 from './migrations/008_xs2a.js';
 import * as m009 from './migrations/009_connection_status.js';
 import * as m010 from './migrations/010_accounts.js';
+import * as m011 from './migrations/011_portal.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '008_xs2a': m008,
   '009_connection_status': m009,
   '010_accounts': m010,
+  '011_portal': m011,
 };
 
 export interface MigrationResult {

@@ -31,6 +31,8 @@ export interface Database {
   xs2a_sandbox_consents: Xs2aSandboxConsentsTable;
   xs2a_sandbox_authorisations: Xs2aSandboxAuthorisationsTable;
   xs2a_sandbox_accesses: Xs2aSandboxAccessesTable;
+  app_owners: AppOwnersTable;
+  portal_invitations: PortalInvitationsTable;
 }
 
 export interface AppsTable {
@@ -400,4 +402,18 @@ export interface SandboxMailTable {
   text_body: string;
   html_body: string | null;
   created_at: number;
+}
+
+/** The developer portal (migration 011): the portal users an app belongs to. CLI-created apps have none. */
+export interface AppOwnersTable {
+  app_id: string;
+  user_id: string;
+  created_at: number;
+}
+
+/** Emails the operator invited to the portal (needed when sign-up is closed); `operator` 0/1. */
+export interface PortalInvitationsTable {
+  email: string;
+  operator: number;
+  invited_at: number;
 }
