@@ -12,7 +12,6 @@ import type { TokenService } from '../oauth/token-service.js';
 import type { BankProvider } from '../providers/types.js';
 import { bearerAuthentication, type BearerContext } from './bearer.js';
 import { createDataStore, type TransactionWireRow } from './data-store.js';
-import { logOneLinePerRequest } from './request-log.js';
 import { numberToMinor } from './money.js';
 import type { PagePosition, PagingTokens } from './paging.js';
 import { AccountSchema, ApiErrorSchema, TransactionPageSchema, TransactionQuerySchema, TransactionSchema } from './schemas.js';
@@ -39,7 +38,6 @@ const security = [{ bearer: [] as string[] }];
 
 /** The data API of aiia-api.md §4: accounts, transactions, update, all-accounts-selected. */
 export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOptions): Promise<void> {
-  logOneLinePerRequest(fastify);
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { database, clock, paging } = options;
   const db = database.db;

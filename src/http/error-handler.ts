@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 /**
- * The one error handler: 4xx are logged with their detail, 5xx with a stack; API clients get an
+ * The one error handler: 5xx are logged with a stack (4xx go in the request's log line); API clients get an
  * RFC 6749 / 6750 JSON body, browsers a page in their language. Never a stack trace in a response.
  */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -24,7 +24,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'database unavailable');
       reply.header('retry-after', '5');
     } else if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ err: { type: error.name, error: body.error, detail: (error as OAuthError).detail ?? body.error_description } }, 'request refused');
+    // A refusal (4xx) is in the request's one log line (src/http/request-log.ts).
 
     if (wantsHtml(request)) return sendPage(request, reply, status, pageKind(error, status));
 

@@ -117,7 +117,6 @@ export async function connectRoute(app: FastifyInstance, options: ConnectRouteOp
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof RedirectableError) {
-      request.log.info({ err: { error: error.oauthError.error, detail: error.oauthError.detail ?? error.oauthError.description } }, 'connect request refused');
       return reply
         .code(302)
         .header('cache-control', 'no-store')
