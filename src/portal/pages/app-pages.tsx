@@ -211,6 +211,13 @@ function SecretBox({ reveal, app, publicUrl }: { reveal: Reveal; app: App; publi
       ) : null}
       <p>For the quick start’s examples, keep both in your shell:</p>
       <pre class="code">{`export FERRY_URL=${publicUrl}\nexport FERRY_CLIENT_ID=${app.id}\nexport FERRY_CLIENT_SECRET='${reveal.secret}'`}</pre>
+      {reveal.created ? (
+        <p>
+          <a class="button" href={appPath(app.id, '/quickstart')}>
+            Next: the quick start
+          </a>
+        </p>
+      ) : null}
     </section>
   );
 }
