@@ -348,6 +348,7 @@ function printBanner(out: Output, config: Config, demo: Awaited<ReturnType<typeo
     out.log(`  or the connect URL directly: ${connect.toString()}`);
     if (demo.created) out.log(`  (created the demo app ${demo.credentials.clientId})`);
   }
+  out.log(`  Developer portal (register your own app): ${config.publicUrl}/portal`);
   out.log(`  API docs: ${config.publicUrl}/docs    health: ${config.publicUrl}/readyz`);
   out.log('');
 }

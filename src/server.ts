@@ -47,6 +47,7 @@ import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { registerWebhookMetrics } from './webhooks/metrics.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { portalRoutes } from './portal/portal-routes.js';
+import { homeRoute } from './portal/home-route.js';
 import { createIdentityDeps } from './accounts/identity.js';
 import { createMailer } from './accounts/mailer.js';
 
@@ -258,6 +259,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     onErased: () => webhooks.nudge(),
   });
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
+  // Ferry's home page links the portal; registered last, and only if no other module serves '/'.
+  if (!app.hasRoute({ method: 'GET', url: '/' })) await app.register(homeRoute, { demo: config.demo });
 
   return { app, services };
 }

@@ -52,7 +52,12 @@ describe('developer portal in Chromium', { timeout: 300_000 }, () => {
 
   /** Sign-up: the address, then the code read off the sandbox mailbox page, as a developer does. */
   async function signUp(page: Page, email: string, check: boolean) {
-    await page.goto(`${ferry.baseUrl}/portal`);
+    if (check) {
+      // From Ferry's home page, as a newcomer arrives.
+      await page.goto(`${ferry.baseUrl}/`);
+      await shot(page, 'home', '00-home');
+      await click(page, 'Open the developer portal', 'link');
+    } else await page.goto(`${ferry.baseUrl}/portal`);
     await page.waitForURL(/\/portal\/sign-in$/);
     if (check) await shot(page, 'sign-in', '01-sign-in');
     await page.getByLabel('Email address').fill(email);

@@ -306,9 +306,12 @@ for (const dialect of DIALECTS) {
       await new PortalBrowser(server).signIn('ops@ferry.example');
     });
 
-    it('keeps the portal out of the OpenAPI document, and answers a signed-out form post with the sign-in page', async () => {
+    it('is linked from Ferry’s home page, stays out of the OpenAPI document, and answers a signed-out form post with the sign-in page', async () => {
+      const home = await server.app.inject({ url: '/' });
+      assert.equal(home.statusCode, 200);
+      assert.match(home.body, /<a class="button" href="\/portal">Open the developer portal<\/a>/);
       const doc = (await server.app.inject({ url: '/docs/json' })).json() as { paths: Record<string, unknown> };
-      assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/portal')), []);
+      assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/portal') || p === '/'), []);
       const browser = new PortalBrowser(server);
       await browser.get('/portal/sign-in');
       const post = await browser.post('/portal/apps', { name: 'x', redirectUri: 'https://x.example.com/cb' });
