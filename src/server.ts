@@ -48,8 +48,11 @@ import { registerWebhookMetrics } from './webhooks/metrics.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { homeRoute } from './portal/home-route.js';
-import { createIdentityDeps } from './accounts/identity.js';
+import { createIdentityDeps, type IdentityDeps } from './accounts/identity.js';
 import { createMailer } from './accounts/mailer.js';
+import { accountRoutes } from './accounts/account-routes.js';
+import { purgeAccountLeftovers } from './accounts/housekeeping.js';
+import { sandboxMailboxRoutes } from './accounts/sandbox-mailbox-routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,6 +84,8 @@ export interface Services {
   metrics: FerryMetrics;
   /** Delivers webhooks; `startBackgroundWork()` starts it, tests call `runDue()`. */
   webhooks: WebhookDispatcher;
+  /** Ferry accounts' sign-in by emailed code (src/accounts/identity.ts), with the mailer it sends through. */
+  identity: IdentityDeps;
   /** Schedules the periodic work (the retention sweeper) and starts the job runner (`ferry start`). */
   startBackgroundWork(): Promise<void>;
 }
@@ -121,6 +126,11 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     onConsentCreated: storeConsentData,
   };
   const paging = new PagingTokens(await deploymentSecret(database.db, 'paging'));
+  // Ferry accounts (src/accounts/): sign-in codes go out by SMTP, or to the sandbox mailbox.
+  const mailer = createMailer(config.mail, database.db, clock);
+  const identity = await createIdentityDeps({ db: database.db, clock, mailer });
+  const mailboxServed = mailer.kind === 'sandbox' && config.sandbox;
+  const secureCookies = issuer.startsWith('https://');
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -156,6 +166,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
       [RETENTION_SWEEP_JOB]: async () => {
         const report = await sweepExpiredConsents({ db: database.db, capabilities: database.capabilities, clock });
         for (const [step, n] of Object.entries(report.abandonedFlows)) metrics.flowEvent('abandoned', step, n);
+        await purgeAccountLeftovers(database.db, clock.now());
         if (report.erased > 0) app.log.info({ erased: report.erased, rows: report.rows, durationMs: report.durationMs }, 'retention sweep erased expired consents');
         await scheduleSweep(database.db, await nextSweepAt(database.db, clock.now()), clock.now());
         return { status: 'done' };
@@ -178,7 +189,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     jobs.start();
     webhooks.start();
   };
-  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, metrics, webhooks, startBackgroundWork };
+  const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, metrics, webhooks, identity, startBackgroundWork };
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -232,7 +243,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     providerExists: (id) => providers.get(id) !== undefined,
   });
   await app.register(tokenRoutes, { db: database.db, clock, tokens });
-  await app.register(flowRoutes, { flow, database, providers, publicUrl: issuer, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
+  await app.register(flowRoutes, { flow, database, providers, publicUrl: issuer, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl, accounts: { identity, secureCookies } });
   await app.register(legalRoutes, { oneTimeRetentionMs: flow.oneTimeRetentionMs });
   await app.register(providerRoutes, { registry: providers });
   // The sandbox banks' own pages (redirect login, the app's approval): the hosted flow sends users there.
@@ -245,16 +256,19 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
   await app.register(dataRoutes, { database, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
+  // Ferry accounts: My connections, sign-in, claiming (issue #6); the sandbox mailbox when no SMTP is configured.
+  await app.register(accountRoutes, { identity, database, providers, secureCookies, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl, onErased: () => webhooks.nudge() });
+  if (mailboxServed) await app.register(sandboxMailboxRoutes, { db: database.db, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
+  else if (mailer.kind === 'sandbox') app.log.warn('FERRY_SMTP_URL is not set and the sandbox is off: sign-in codes cannot be delivered (set FERRY_SMTP_URL and FERRY_MAIL_FROM)');
   // The developer portal (issue 9): its sign-in goes through the identity core (src/accounts/).
-  const portalMailer = createMailer(config.mail, database.db, clock);
   await app.register(portalRoutes, {
     database,
     clock,
     publicUrl: issuer,
     sandbox: config.sandbox,
     portal: config.portal,
-    identity: await createIdentityDeps({ db: database.db, clock, mailer: portalMailer }),
-    mailboxUrl: portalMailer.kind === 'sandbox' ? '/sandbox/mailbox' : null,
+    identity,
+    mailboxUrl: mailboxServed ? '/sandbox/mailbox' : null,
     onWebhookQueued: () => webhooks.nudge(),
     onErased: () => webhooks.nudge(),
   });

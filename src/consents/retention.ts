@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { DatabaseCapabilities } from '../db/database.js';
 import type { Database } from '../db/schema.js';
+import { preserveClaimedData } from '../accounts/claim.js';
 import { enqueueJob } from '../jobs/queue.js';
 import { claimExpiredConsents, eraseConsent, type RowCounts } from './erase.js';
 
@@ -45,6 +46,8 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
     const now = clock.now();
     const done = await db.transaction().execute(async (trx) => {
       const consents = await claimExpiredConsents(trx, capabilities, now, SWEEP_BATCH);
+      // Claimed at step 5: the user's copy is kept before the app's consent is erased (src/accounts/claim.ts).
+      await preserveClaimedData(trx, consents, now);
       for (const consent of consents) {
         const receipt = await eraseConsent(trx, consent, 'OneTimeRetention', now);
         for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) rows[table] = (rows[table] ?? 0) + n;

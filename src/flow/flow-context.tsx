@@ -129,12 +129,17 @@ export function buildContext(env: FlowEnvironment, loaded: LoadedFlow, culture: 
     csrf: csrfToken(secret),
     app: { name: app.name, logoUrl: app.logo_url },
     brandStylesheet: brandStylesheetPath(app.brand_color),
-    steps: params.providerId !== null ? FLOW_STEPS.filter((s) => s !== 'bank') : FLOW_STEPS,
+    steps: flowSteps(params.providerId !== null, isOneTime(parseScopeList(flow.scopes))),
     oneTime: isOneTime(parseScopeList(flow.scopes)),
     termsUrl: env.termsUrl ?? legal('/terms'),
     privacyUrl: env.privacyUrl ?? legal('/privacy'),
   };
   return { loaded, flow, data: parseFlowData(flow), params, position: flowPosition(flow), culture, t, secret, view };
+}
+
+/** The steps a flow shows: no bank step when the app chose the bank; the one-time flow signs in to no account. */
+export function flowSteps(bankPreset: boolean, oneTime: boolean): readonly FlowStep[] {
+  return FLOW_STEPS.filter((s) => !(bankPreset && s === 'bank') && !(oneTime && s === 'signin'));
 }
 
 /** Where the flow is now: its step's page, or the page for a flow that ended. */
@@ -179,7 +184,7 @@ function neutralView(env: FlowEnvironment, culture: Culture): FlowView {
     csrf: '',
     app: { name: 'Ferry', logoUrl: null },
     brandStylesheet: null,
-    steps: FLOW_STEPS,
+    steps: flowSteps(false, true),
     oneTime: true,
     termsUrl: env.termsUrl ?? `/terms?culture=${culture}`,
     privacyUrl: env.privacyUrl ?? `/privacy?culture=${culture}`,

@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { registerFormBodyParser } from './form-body.js';
 import { accountsRoutes } from './routes/accounts-routes.js';
 import { bankRoutes } from './routes/bank-routes.js';
+import { claimedRoute } from './routes/claimed-route.js';
 import { consentRoutes } from './routes/consent-routes.js';
 import { doneRoutes } from './routes/done-routes.js';
 import { leaveRoutes } from './routes/leave-routes.js';
 import { loginRoutes } from './routes/login-routes.js';
 import { createRouteKit, type FlowRoutesOptions } from './routes/route-kit.js';
+import { signInRoutes } from './routes/sign-in-routes.js';
 import { startRoute } from './routes/start-route.js';
 import { themeRoute } from './routes/theme-route.js';
 
@@ -20,10 +22,12 @@ export { errorFor } from './routes/leave-routes.js';
  *
  *   GET  /flow/start?f=<handle>        bind the flow to this browser
  *   GET  /flow/:id/consent   POST      1 consent
+ *   GET  /flow/:id/signin    POST      (regular flow) sign in to a Ferry account by emailed code
  *   GET  /flow/:id/bank      POST      2 bank (POST /bank/change from 3 and 4)
  *   GET  /flow/:id/login     POST      3 bank login (/login/status, /login/retry, /callback)
  *   GET  /flow/:id/accounts  POST      4 accounts
  *   GET  /flow/:id/done      POST      5 done: Accept (POST /claim: keep the connection)
+ *   GET  /flow/:id/claimed             5 after /account/claim: kept in a Ferry account; Accept
  *   POST /flow/:id/cancel, GET /flow/:id/end, GET /flow/theme/<hex>.css
  */
 export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOptions): Promise<void> {
@@ -35,5 +39,5 @@ export async function flowRoutes(app: FastifyInstance, options: FlowRoutesOption
     return payload;
   });
   const kit = createRouteKit(app, options);
-  for (const routes of [startRoute, consentRoutes, bankRoutes, loginRoutes, accountsRoutes, doneRoutes, leaveRoutes, themeRoute]) routes(kit);
+  for (const routes of [startRoute, consentRoutes, signInRoutes, bankRoutes, loginRoutes, accountsRoutes, doneRoutes, claimedRoute, leaveRoutes, themeRoute]) routes(kit);
 }

@@ -10,14 +10,15 @@ import type {
   LoginState,
   ProviderConnection,
 } from '../providers/types.js';
+import type { SignInState } from '../accounts/sign-in-state.js';
 import { FLOW_IDLE_TIMEOUT_MS } from './session.js';
 
 /**
- * The hosted flow's steps, in order (seed page: consent → bank → bank login → accounts → done),
- * and the two ends a flow can reach. The `step` column holds one of these, or a step with
+ * The hosted flow's steps, in order (seed page: consent → bank → bank login → accounts → done;
+ * the regular flow signs in to a Ferry account after the consent), and the two ends a flow can reach. The `step` column holds one of these, or a step with
  * {@link BUSY} appended while one request works on it (see {@link claimStep}).
  */
-export const FLOW_STEPS = ['consent', 'bank', 'login', 'accounts', 'done'] as const;
+export const FLOW_STEPS = ['consent', 'signin', 'bank', 'login', 'accounts', 'done'] as const;
 export type FlowStep = (typeof FLOW_STEPS)[number];
 export type FlowEnd = 'returned' | 'cancelled';
 export type FlowPosition = FlowStep | FlowEnd;
@@ -49,6 +50,12 @@ export interface FlowData {
   claimTicketHash?: string;
   /** Why the flow ended without a consent, for its closing page. */
   endReason?: 'cancelled' | 'failed';
+  /** The regular flow's sign-in in progress (src/accounts/sign-in-state.ts): the address, whether a code went to it. */
+  signIn?: SignInState;
+  /** The Ferry user who signed in at the sign-in step: the consent becomes theirs. */
+  userId?: string;
+  /** The Ferry user who claimed the connection at step 5 (src/accounts/claim.ts). */
+  claimedBy?: string;
 }
 
 export interface LoginProgress {

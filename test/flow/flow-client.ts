@@ -112,14 +112,33 @@ export async function startFlow(
   return { browser, page, handleUrl };
 }
 
-/** Consent → bank → password login → first account → done, stopping before Accept. */
+/** The code in the mail just sent to `to` (the sandbox mailbox), taken out of the mailbox as a user reads it. */
+export async function mailedCode(server: TestServer, to: string): Promise<string> {
+  const db = server.services.database.db;
+  const mail = await db.selectFrom('sandbox_mail').selectAll().where('to_address', '=', to).execute();
+  if (mail.length !== 1) throw new Error(`expected one mail to ${to}, found ${mail.length}`);
+  await db.deleteFrom('sandbox_mail').where('to_address', '=', to).execute();
+  const code = /\b(\d{6})\b/.exec(mail[0]!.text_body)?.[1];
+  if (code === undefined) throw new Error('no code in the mail');
+  return code;
+}
+
+/** The regular flow's account step: email, then the code from the sandbox mailbox. Returns the next page. */
+export async function signInAtFlowStep(server: TestServer, browser: FlowBrowser, email: string): Promise<LightMyRequestResponse> {
+  const codePage = await browser.submit(browser.path('signin'), browser.path('signin'), { intent: 'send', email });
+  if (!/name="code"/.test(codePage.body)) throw new Error(`no code field: ${codePage.body.slice(0, 500)}`);
+  return browser.submit(browser.path('signin'), browser.path('signin'), { intent: 'verify', code: await mailedCode(server, email) });
+}
+
+/** Consent → (regular flow: sign in) → bank → password login → first account → done, stopping before Accept. */
 export async function walkToDone(
   server: TestServer,
   client: TestClient,
-  options: { params?: Record<string, string>; bank?: string; username?: string } = {},
+  options: { params?: Record<string, string>; bank?: string; username?: string; email?: string } = {},
 ): Promise<FlowBrowser> {
   const { browser } = await startFlow(server, client, options.params ?? {});
-  await browser.submit(browser.path('consent'), browser.path('consent'));
+  const afterConsent = await browser.submit(browser.path('consent'), browser.path('consent'));
+  if (/name="intent" value="send"/.test(afterConsent.body)) await signInAtFlowStep(server, browser, options.email ?? 'alice@example.org');
   if (options.params?.providerId === undefined) await browser.submit(browser.path('bank'), browser.path('bank'), { providerId: options.bank ?? 'SandboxPasswordBank' });
   const accounts = await browser.submit(browser.path('login'), browser.path('login'), { username: options.username ?? 'alice', password: '1234' });
   const accountId = /name="account" value="([^"]+)"/.exec(accounts.body)?.[1];

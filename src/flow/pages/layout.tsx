@@ -27,6 +27,7 @@ export function flowPath(flowId: string, page: string): string {
 
 const STEP_NAMES: Record<FlowStep, MessageKey> = {
   consent: 'stepConsent',
+  signin: 'stepSignIn',
   bank: 'stepBank',
   login: 'stepLogin',
   accounts: 'stepAccounts',

@@ -53,7 +53,13 @@ export function accountsRoutes(kit: FlowRouteKit): void {
     const posted = new Set(typeof body.account === 'string' ? [body.account] : Array.isArray(body.account) ? body.account : []);
     const selected = (ctx.data.accounts ?? []).filter((a) => posted.has(a.id) || isRequiredAccount(ctx, a));
     if (selected.length === 0) return reply.redirect(`${accountsPage}?error=none`, 303);
-    const consentId = await createFlowConsent(options.flow, ctx.flow.id, { providerId: ctx.data.providerId, connection: ctx.data.connection, accounts: selected });
+    const consentId = await createFlowConsent(options.flow, ctx.flow.id, {
+      providerId: ctx.data.providerId,
+      connection: ctx.data.connection,
+      accounts: selected,
+      // The regular flow's consent belongs to the Ferry user who signed in (My connections).
+      ...(ctx.data.userId !== undefined ? { userId: ctx.data.userId } : {}),
+    });
     const consent = await db.selectFrom('consents').select('delete_at').where('id', '=', consentId).executeTakeFirst();
     // The consent now holds the connection and the accounts; the flow keeps only what the done page shows.
     const data: FlowData = {

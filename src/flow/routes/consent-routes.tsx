@@ -21,6 +21,11 @@ export function consentRoutes(kit: FlowRouteKit): void {
     const ctx = await kit.withPostedFlow(request, reply);
     if (ctx === null) return reply;
     if (!isAt(ctx, 'consent')) return redirectToCurrentStep(reply, ctx);
+    // The regular flow: a Ferry account first (src/flow/routes/sign-in-routes.tsx).
+    if (!ctx.view.oneTime && options.accounts !== undefined) {
+      await moveStep(db, ctx.flow.id, 'consent', 'signin', undefined, clock.now());
+      return reply.redirect(flowPath(ctx.flow.id, 'signin'), 303);
+    }
     const preset = ctx.params.providerId !== null ? providers.get(ctx.params.providerId) : undefined;
     if (preset !== undefined) return reply.redirect(await beginLogin(kit.deps(request), ctx, preset, 'consent'), 303);
     await moveStep(db, ctx.flow.id, 'consent', 'bank', undefined, clock.now());

@@ -9,6 +9,7 @@ import { allowAppLogo, resolveFlow, sendHtml, staleFormPage, type FlowContext, t
 import type { FormBody } from '../form-body.js';
 import type { LoginDeps } from '../login-steps.js';
 import type { FlowDeps } from '../session.js';
+import type { IdentityDeps } from '../../accounts/identity.js';
 
 export interface FlowRoutesOptions {
   /** Consent creation and the redirect back to the app (src/flow/session.ts). */
@@ -22,6 +23,14 @@ export interface FlowRoutesOptions {
   privacyUrl: string | null;
   /** Where "keep this connection" leads (the account pages); the flow id and a ticket are appended. */
   claimPath?: string;
+  /** Ferry accounts (src/accounts/): the regular flow's sign-in step; without them it goes straight to the bank. */
+  accounts?: FlowAccounts;
+}
+
+export interface FlowAccounts {
+  identity: IdentityDeps;
+  /** Session cookies are Secure when Ferry is served over https. */
+  secureCookies: boolean;
 }
 
 export const DEFAULT_CLAIM_PATH = '/account/claim';
