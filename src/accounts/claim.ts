@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { constantTimeEqual, newId, sha256 } from '../crypto.js';
 import type { ConsentRow, Database } from '../db/schema.js';
 import { flowPosition, parseFlowData, type FlowData } from '../flow/flow-store.js';
+import { KEPT_APP_ID } from './kept-app.js';
 
 /**
  * Claiming (step 5 of the one-time flow, issue #6): the user verifies an email and their bank
@@ -14,11 +15,7 @@ import { flowPosition, parseFlowData, type FlowData } from '../flow/flow-store.j
  * transactions; then the app's consent is erased as usual (receipt and `DataDeleted` to the app).
  */
 
-/**
- * The reserved app that holds what users keep for themselves: no secret (no client can
- * authenticate as it), no redirect URIs (no flow can start for it), no webhook; created on first use.
- */
-export const KEPT_APP_ID = 'ferry';
+export { KEPT_APP_ID } from './kept-app.js';
 
 export type ClaimProblem = 'unknown' | 'used' | 'finished';
 

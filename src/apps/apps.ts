@@ -4,6 +4,7 @@ import { constantTimeEqual, randomToken, sha256 } from '../crypto.js';
 import { databaseOf, prepareQuery, type FerryDatabase, type PreparedQuery, type QueryParam } from '../db/database.js';
 import type { AppRow, Database } from '../db/schema.js';
 import { validateRedirectUriRegistration } from '../oauth/redirect-uri.js';
+import { KEPT_APP_ID } from '../accounts/kept-app.js';
 
 /**
  * Apps (OAuth clients). A client secret is a random 256-bit value shown once; only its SHA-256
@@ -150,7 +151,8 @@ export async function findApp(db: Kysely<Database>, id: string): Promise<App | u
 }
 
 export async function listApps(db: Kysely<Database>): Promise<App[]> {
-  const rows = await db.selectFrom('apps').selectAll().orderBy('created_at').orderBy('id').execute();
+  // The reserved app that holds data users keep for themselves (src/accounts/claim.ts) is no app to list.
+  const rows = await db.selectFrom('apps').selectAll().where('id', '!=', KEPT_APP_ID).orderBy('created_at').orderBy('id').execute();
   const uris = await db.selectFrom('app_redirect_uris').select(['app_id', 'uri']).orderBy('created_at').orderBy('uri').execute();
   return rows.map((row) => toApp(row, uris.filter((u) => u.app_id === row.id).map((u) => u.uri)));
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { sweepExpiredConsents } from '../../src/consents/retention.js';
 import { KEPT_APP_ID } from '../../src/accounts/claim.js';
+import { listApps } from '../../src/apps/apps.js';
 import { CODE_TTL_MS } from '../../src/accounts/identity.js';
 import { runJobs } from '../helpers/connect.js';
 import { DIALECTS } from '../helpers/database.js';
@@ -291,6 +292,7 @@ for (const dialect of DIALECTS) {
       // No client can authenticate as the app that holds kept data.
       const asFerry = await server.app.inject({ method: 'GET', url: `/v1/consents/${keptConsent.id}`, headers: { authorization: `Basic ${Buffer.from(`${KEPT_APP_ID}:!`).toString('base64')}` } });
       assert.equal(asFerry.statusCode, 401);
+      assert.ok(!(await listApps(db())).some((a) => a.id === KEPT_APP_ID), 'and it is listed as no app');
 
       // Later: the user sees the kept connection and may delete it.
       server.clock.advance(3 * 24 * 3600_000);
