@@ -4,13 +4,26 @@ import type { DatabaseCapabilities } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { preserveClaimedData } from '../accounts/claim.js';
 import { enqueueJob } from '../jobs/queue.js';
-import { claimExpiredConsents, eraseConsent, type RowCounts } from './erase.js';
+import { claimExpiredConsents, eraseConsents, type RowCounts } from './erase.js';
 
 export const RETENTION_SWEEP_JOB = 'retention-sweep';
 /** The sweeper runs at least this often, and at the next deadline when that comes sooner. */
 export const SWEEP_INTERVAL_MS = 60_000;
-/** Consents erased per transaction: bounded batches keep locks short. */
+/**
+ * Consents erased per transaction, at first: the batch then grows or shrinks so that one takes
+ * about {@link SWEEP_BATCH_TARGET_MS}, within [1, {@link SWEEP_BATCH_MAX}]. Bounded batches keep
+ * locks short (on SQLite the write lock, and the event loop, since its statements are synchronous).
+ */
 export const SWEEP_BATCH = 50;
+export const SWEEP_BATCH_MAX = 1000;
+export const SWEEP_BATCH_TARGET_MS = 40;
+/**
+ * The share of its running time the sweeper spends inside batches: after a batch of d ms it waits
+ * d × (1 − share) / share before the next, and other work (the data API) has the rest. Between
+ * batches it always yields to the event loop; a Kysely transaction on SQLite runs in microtasks
+ * and would otherwise hold the one connection, and every request, for the whole sweep.
+ */
+export const SWEEP_BUSY_SHARE = 0.5;
 /** Abandoned flows and spent credentials are purged this long after they expire. */
 const EXPIRED_GRACE_MS = 60 * 60_000;
 const LAST_SWEEP_SETTING = 'retention:last-sweep';
@@ -37,25 +50,32 @@ export interface SweepReport {
  * jobs, the sandbox banks' expired logins). Reports what it did; safe to run in several
  * processes at once.
  */
-export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 1000): Promise<SweepReport> {
+export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 1000, pacing: SweepPacing = {}): Promise<SweepReport> {
   const { db, capabilities, clock } = deps;
+  const busyShare = pacing.busyShare ?? SWEEP_BUSY_SHARE;
+  const targetMs = pacing.batchTargetMs ?? SWEEP_BATCH_TARGET_MS;
   const startedAt = clock.now();
   const rows: RowCounts = {};
   let erased = 0;
+  let batchSize = pacing.firstBatch ?? SWEEP_BATCH;
   for (let batch = 0; batch < maxBatches; batch++) {
     const now = clock.now();
+    const started = performance.now();
     const done = await db.transaction().execute(async (trx) => {
-      const consents = await claimExpiredConsents(trx, capabilities, now, SWEEP_BATCH);
+      const consents = await claimExpiredConsents(trx, capabilities, now, batchSize);
       // Claimed at step 5: the user's copy is kept before the app's consent is erased (src/accounts/claim.ts).
       await preserveClaimedData(trx, consents, now);
-      for (const consent of consents) {
-        const receipt = await eraseConsent(trx, consent, 'OneTimeRetention', now);
+      for (const receipt of await eraseConsents(trx, capabilities, consents, 'OneTimeRetention', now)) {
         for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) rows[table] = (rows[table] ?? 0) + n;
       }
       return consents.length;
     });
     erased += done;
-    if (done < SWEEP_BATCH) break;
+    if (done < batchSize) break;
+    const tookMs = performance.now() - started;
+    // Aim the next batch at the target time, changing its size by at most a factor of two.
+    batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchSize * Math.min(2, Math.max(0.5, targetMs / Math.max(tookMs, 0.1))))));
+    await pause(busyShare < 1 ? (tookMs * (1 - busyShare)) / busyShare : 0);
   }
   // Purging is housekeeping over rows every sweeper sees: one sweeper at a time does it (two
   // concurrent DELETEs over the same rows can deadlock on PostgreSQL); the others skip it this round.
@@ -70,6 +90,20 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(report) }))
     .execute();
   return report;
+}
+
+export interface SweepPacing {
+  /** See {@link SWEEP_BUSY_SHARE}; 1 runs the batches back to back (yielding between them). */
+  busyShare?: number;
+  /** See {@link SWEEP_BATCH_TARGET_MS}. */
+  batchTargetMs?: number;
+  /** Consents in the first batch (see {@link SWEEP_BATCH}). */
+  firstBatch?: number;
+}
+
+/** Waits `ms` (a timer), or just lets the event loop turn once (0). */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms >= 1 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 }
 
 async function countAbandonedFlows(db: Kysely<Database>, now: number): Promise<Record<string, number>> {
