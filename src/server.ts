@@ -15,6 +15,7 @@ import { demoRoutes } from './demo/demo-routes.js';
 import { docsRoutes } from './http/docs-routes.js';
 import { assetRoutes } from './http/assets.js';
 import { installRequestLog } from './http/request-log.js';
+import { completeOpenApiDocument } from './http/openapi.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -216,6 +217,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   await app.register(swagger, {
     // Shared schemas keep their own names (Account, Transaction, Money) in the document.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // Operation ids, the named error schema, and the 429 / 503 answers (src/http/openapi.ts).
+    transformObject: (document) => completeOpenApiDocument('openapiObject' in document ? document.openapiObject : document.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Ferry API', version: '1', description: 'Wire-compatible with Aiia Data: OAuth connect and token, accounts and transactions.' },
