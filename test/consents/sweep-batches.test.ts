@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { sweepExpiredConsents } from '../../src/consents/retention.js';
+import { connectConsent, runJobs, type ConnectedConsent } from '../helpers/connect.js';
+import { DIALECTS } from '../helpers/database.js';
+import { createTestClient, createTestServer, type TestClient, type TestServer } from '../helpers/server.js';
+
+for (const dialect of DIALECTS) {
+  describe(`the retention sweep erases consents in batches (issue #6) [${dialect}]`, () => {
+    let server: TestServer;
+    let client: TestClient;
+    beforeEach(async () => {
+      server = await createTestServer(dialect);
+      client = await createTestClient(server);
+    });
+    afterEach(async () => {
+      await server.close();
+    });
+
+    /** What a receipt should count for the consent: its rows in every table, read one consent at a time. */
+    async function rowsOf(consentId: string): Promise<Record<string, number>> {
+      const db = server.services.database.db;
+      const n = async (query: { execute(): Promise<unknown[]> }) => (await query.execute()).length;
+      const grants = db.selectFrom('grants').select('id').where('consent_id', '=', consentId);
+      return {
+        transactions: await n(db.selectFrom('transactions').select('id').where('consent_id', '=', consentId)),
+        accounts: await n(db.selectFrom('accounts').select('id').where('consent_id', '=', consentId)),
+        connections: await n(db.selectFrom('connections').select('consent_id').where('consent_id', '=', consentId)),
+        refresh_tokens: await n(db.selectFrom('refresh_tokens').select('hash').where('grant_id', 'in', grants)),
+        grants: await n(grants),
+        authorization_codes: await n(db.selectFrom('authorization_codes').select('hash').where('consent_id', '=', consentId)),
+        flow_sessions: await n(db.selectFrom('flow_sessions').select('id').where('consent_id', '=', consentId)),
+        jobs: await n(db.selectFrom('jobs').select('id').where('consent_id', '=', consentId).where('status', '!=', 'running')),
+        consents: 1,
+      };
+    }
+
+    const refresh = (consent: ConnectedConsent) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/oauth/token',
+        headers: { authorization: client.basic, 'content-type': 'application/json' },
+        payload: JSON.stringify({ grant_type: 'refresh_token', refresh_token: consent.refreshToken }),
+      });
+
+    it('gives each consent of a batch a receipt with its own row counts, and leaves other consents alone', async () => {
+      const expiring: ConnectedConsent[] = [];
+      for (const username of ['batch-anna', 'batch-bo', 'batch-cai', 'batch-dee', 'batch-eli']) expiring.push(await connectConsent(server, client, { username }));
+      const regular = await connectConsent(server, client, { username: 'batch-kept', scopes: 'accounts offline_access' });
+      await runJobs(server);
+      // Different shapes: one consent with a rotated refresh token, one whose sync job is still pending.
+      assert.equal((await refresh(expiring[1]!)).statusCode, 200);
+      await server.services.database.db.updateTable('jobs').set({ status: 'pending' }).where('consent_id', '=', expiring[3]!.consentId).execute();
+      const expected = new Map<string, Record<string, number>>();
+      for (const c of expiring) expected.set(c.consentId, await rowsOf(c.consentId));
+      assert.ok(new Set([...expected.values()].map((r) => r.transactions)).size > 1, 'the users have different numbers of transactions');
+      assert.equal(expected.get(expiring[1]!.consentId)!.refresh_tokens, 2);
+      const regularBefore = await rowsOf(regular.consentId);
+
+      server.clock.advance(25 * 3600_000);
+      // Batches of 2, then of up to 4: every batch erases several consents at once.
+      const report = await sweepExpiredConsents({ db: server.services.database.db, capabilities: server.services.database.capabilities, clock: server.clock }, 1000, { firstBatch: 2, busyShare: 1 });
+      assert.equal(report.erased, 5);
+
+      for (const c of expiring) {
+        const view = (await server.app.inject({ method: 'GET', url: `/v1/consents/${c.consentId}`, headers: { authorization: client.basic } })).json();
+        assert.equal(view.status, 'Deleted');
+        assert.deepEqual(view.receipt.rowCounts, expected.get(c.consentId), `the receipt of ${c.consentId} counts its own rows`);
+        assert.deepEqual(Object.values(await rowsOf(c.consentId)).slice(0, -1), [0, 0, 0, 0, 0, 0, 0, 0], 'nothing of it is left');
+      }
+      const sum = (table: string) => [...expected.values()].reduce((s, r) => s + r[table]!, 0);
+      assert.equal(report.rows.transactions, sum('transactions'));
+      assert.equal(report.rows.accounts, sum('accounts'));
+      const deleted = await server.services.database.db.selectFrom('events').select('consent_id').where('event', '=', 'DataDeleted').execute();
+      assert.deepEqual(deleted.map((e) => e.consent_id).sort(), expiring.map((c) => c.consentId).sort(), 'one DataDeleted per erased consent');
+      // (Its spent code, finished flow and done job are purged 25 hours on, as housekeeping.)
+      const { transactions, accounts, connections, grants, refresh_tokens } = await rowsOf(regular.consentId);
+      assert.deepEqual({ transactions, accounts, connections, grants, refresh_tokens }, {
+        transactions: regularBefore.transactions,
+        accounts: regularBefore.accounts,
+        connections: regularBefore.connections,
+        grants: regularBefore.grants,
+        refresh_tokens: regularBefore.refresh_tokens,
+      }, 'the regular consent keeps its data');
+    });
+
+    it('answers the data API between batches rather than after the whole sweep', async () => {
+      const expiring: ConnectedConsent[] = [];
+      for (let i = 0; i < 4; i++) expiring.push(await connectConsent(server, client, { username: `between-${i}` }));
+      const regular = await connectConsent(server, client, { username: 'between-kept', scopes: 'accounts offline_access' });
+      await runJobs(server);
+      server.clock.advance(25 * 3600_000);
+      const token = (await refresh(regular)).json().access_token as string;
+      let sweepDone = false;
+      // One consent a batch: four transactions, with the event loop's turns in between.
+      const sweep = sweepExpiredConsents({ db: server.services.database.db, capabilities: server.services.database.capabilities, clock: server.clock }, 1000, {
+        firstBatch: 1,
+        batchTargetMs: 0,
+        busyShare: 1,
+      }).then((report) => {
+        sweepDone = true;
+        return report;
+      });
+      const answer = await server.app.inject({ method: 'GET', url: '/v1/accounts', headers: { authorization: `Bearer ${token}` } });
+      const answeredDuringSweep = !sweepDone;
+      assert.equal(answer.statusCode, 200);
+      assert.equal((await sweep).erased, 4);
+      assert.ok(answeredDuringSweep, 'the request was answered before the sweep finished');
+    });
+  });
+}
