@@ -55,7 +55,7 @@ function MailboxPage({ view, mail }: { view: AccountView; mail: MailRow[] }) {
                 <div>
                   <dt>{t.mailboxSent}</dt>
                   <dd>
-                    <time datetime={new Date(m.created_at).toISOString()}>{formatDateTime(view.culture, m.created_at)}</time>
+                    <time datetime={new Date(m.created_at).toISOString()} data-local="">{formatDateTime(view.culture, m.created_at)}</time>
                   </dd>
                 </div>
               </dl>

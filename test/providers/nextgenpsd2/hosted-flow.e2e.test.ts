@@ -69,6 +69,14 @@ describe('hosted flow in Chromium through the NextGenPSD2 sandbox bank (redirect
 
     await page.waitForURL(stepUrl('consent'));
     await page.getByRole('button', { name: /^Accept and continue$/ }).click();
+    // The regular flow: a Ferry account first, with the code from the sandbox mailbox.
+    await page.waitForURL(stepUrl('signin'));
+    await page.getByLabel('Email address').fill('hanna@example.org');
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    const mail = await testDb.database.db.selectFrom('sandbox_mail').select('text_body').where('to_address', '=', 'hanna@example.org').executeTakeFirstOrThrow();
+    await page.getByLabel('Code from the email').fill(/\b(\d{6})\b/.exec(mail.text_body)![1]!);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await page.waitForURL(stepUrl('bank'));
     // The simulated bank is in the bank list, with its logo.
     const bank = page.getByRole('button', { name: /Sandbox NextGenPSD2 Bank \(redirect\)/ });
