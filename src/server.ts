@@ -28,7 +28,7 @@ import { SigningKeys } from './tokens/signing-keys.js';
 import { PagingTokens } from './data/paging.js';
 import { dataRoutes } from './data/routes.js';
 import { AccountSchema, MoneySchema, TransactionSchema } from './data/schemas.js';
-import { storeConsentData, syncConsent, SYNC_JOB } from './data/sync.js';
+import { storeConsentData, storeReconnectedData, syncConsent, SYNC_JOB } from './data/sync.js';
 import { flowRoutes } from './flow/flow-routes.js';
 import { legalRoutes } from './flow/legal-routes.js';
 import type { FlowDeps } from './flow/session.js';
@@ -125,6 +125,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     issuer,
     oneTimeRetentionMs: config.oneTimeRetentionSeconds * 1000,
     onConsentCreated: storeConsentData,
+    onConsentReconnected: storeReconnectedData,
   };
   const paging = new PagingTokens(await deploymentSecret(database.db, 'paging'));
   // Ferry accounts (src/accounts/): sign-in codes go out by SMTP, or to the sandbox mailbox.

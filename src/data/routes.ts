@@ -196,6 +196,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
           accountsGroupId: consent.group_id,
           accountsGroupName: consent.group_name,
           bankAccountNumbers: [],
+          reconnectConsentId: bearer.consentId,
         },
       });
       return { status: 'SupervisedLoginRequired', authUrl: `${options.issuer}${options.flowStartPath}?f=${handle}` };

@@ -72,6 +72,51 @@ export async function storeConsentData(
   await queueSync(trx, consent.id, now, now);
 }
 
+/**
+ * The `onConsentReconnected` hook of the hosted flow (a supervised update): the consent's bank
+ * connection is replaced by the new login's, the bank may be read without the user again
+ * (`needs_login` and any pause cleared), accounts the user shares now and did not before are
+ * added, and a sync is queued at once. Accounts shared before stay; the sync marks any the bank no
+ * longer shows as orphaned.
+ */
+export async function storeReconnectedData(
+  trx: Kysely<Database>,
+  reconnected: { consent: ConsentRow; connection: ProviderConnection; accounts: BankAccount[]; now: number },
+): Promise<void> {
+  const { consent, connection, accounts, now } = reconnected;
+  await trx
+    .updateTable('connections')
+    .set({ connection: JSON.stringify(connection), last_login_at: connection.createdAt, needs_login: 0, rate_limited_until: null, bank_account_count: accounts.length })
+    .where('consent_id', '=', consent.id)
+    .execute();
+  const known = new Set((await trx.selectFrom('accounts').select('provider_account_id').where('consent_id', '=', consent.id).execute()).map((a) => a.provider_account_id));
+  const position = Number((await trx.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).where('consent_id', '=', consent.id).executeTakeFirst())?.n ?? 0);
+  const added = accounts.filter((a) => !known.has(a.id));
+  if (added.length > 0) {
+    await trx
+      .insertInto('accounts')
+      .values(
+        added.map((account, i) => ({
+          id: newId(),
+          consent_id: consent.id,
+          provider_account_id: account.id,
+          provider_id: connection.providerId,
+          position: position + i,
+          ...accountColumns(account),
+          sync_status: 'Syncing',
+          last_synchronized: null,
+          is_orphaned: 0,
+          group_id: consent.group_id,
+          group_name: consent.group_name,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+  await queueSync(trx, consent.id, now, now);
+}
+
 /** Queues a sync at `runAt`; a sync already pending for later (the 6-hourly one) is brought forward instead. */
 export async function queueSync(db: Kysely<Database>, consentId: string, runAt: number, now: number): Promise<void> {
   const dedupeKey = `sync:${consentId}`;

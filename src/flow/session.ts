@@ -21,6 +21,11 @@ export interface ConnectParams {
   accountsGroupId: string | null;
   accountsGroupName: string | null;
   bankAccountNumbers: string[];
+  /**
+   * Set by `POST /v1/update` when the bank needs the user to log in again: the flow renews this
+   * consent's bank connection instead of creating a consent (src/flow/session.ts `reconnectFlowConsent`).
+   */
+  reconnectConsentId?: string | null;
 }
 
 export interface NewFlowSession {
@@ -44,6 +49,11 @@ export interface FlowDeps {
   onConsentCreated?: (
     trx: Kysely<Database>,
     created: { consent: ConsentRow; connection: ProviderConnection; accounts: BankAccount[]; now: number },
+  ) => Promise<void>;
+  /** Stores a renewed bank connection (and any newly shared accounts) of an existing consent and queues its sync, in the flow's transaction. */
+  onConsentReconnected?: (
+    trx: Kysely<Database>,
+    reconnected: { consent: ConsentRow; connection: ProviderConnection; accounts: BankAccount[]; now: number },
   ) => Promise<void>;
 }
 
@@ -124,6 +134,35 @@ export async function createFlowConsent(
       .where('consent_id', 'is', null)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw new Error('flow consent created twice');
+    return consent.id;
+  });
+}
+
+/**
+ * Step 4 of a supervised update (`POST /v1/update` → SupervisedLoginRequired): the user logged in
+ * to the bank again, and the consent the app already holds gets the new connection; no consent is
+ * created, the consent's id, scopes and deadline stay. Returns the consent id, or null when the
+ * consent is gone (revoked, erased, past its deadline) or belongs to another app or bank.
+ * Idempotent like `createFlowConsent`: a second call finds the flow done and returns the same id.
+ */
+export async function reconnectFlowConsent(
+  deps: FlowDeps,
+  flowId: string,
+  input: { providerId: string; connection: ProviderConnection; accounts: BankAccount[] },
+): Promise<string | null> {
+  const { db, clock } = deps;
+  const now = clock.now();
+  return db.transaction().execute(async (trx) => {
+    await trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).execute();
+    const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+    if (flow.consent_id !== null) return flow.consent_id;
+    const consentId = flowParams(flow).reconnectConsentId;
+    if (consentId === null || consentId === undefined) throw new Error('not a reconnect flow');
+    const consent = await trx.selectFrom('consents').selectAll().where('id', '=', consentId).executeTakeFirst();
+    const live = consent !== undefined && consent.app_id === flow.app_id && consent.revoked_at === null && (consent.delete_at === null || consent.delete_at > now);
+    if (!live || consent.provider_id !== input.providerId) return null;
+    await deps.onConsentReconnected?.(trx, { consent, connection: input.connection, accounts: input.accounts, now });
+    await trx.updateTable('flow_sessions').set({ consent_id: consent.id, updated_at: now }).where('id', '=', flowId).execute();
     return consent.id;
   });
 }

@@ -6,7 +6,7 @@ import { maskedAccountNumber, normaliseAccountNumber } from '../format.js';
 import { withoutLogin } from '../login-steps.js';
 import { AccountsPage, type AccountChoice } from '../pages/accounts-page.js';
 import { flowPath } from '../pages/layout.js';
-import { createFlowConsent } from '../session.js';
+import { createFlowConsent, flowErrorRedirect, reconnectFlowConsent } from '../session.js';
 import type { FlowRouteKit, IdParams } from './route-kit.js';
 
 /**
@@ -53,13 +53,22 @@ export function accountsRoutes(kit: FlowRouteKit): void {
     const posted = new Set(typeof body.account === 'string' ? [body.account] : Array.isArray(body.account) ? body.account : []);
     const selected = (ctx.data.accounts ?? []).filter((a) => posted.has(a.id) || isRequiredAccount(ctx, a));
     if (selected.length === 0) return reply.redirect(`${accountsPage}?error=none`, 303);
-    const consentId = await createFlowConsent(options.flow, ctx.flow.id, {
-      providerId: ctx.data.providerId,
-      connection: ctx.data.connection,
-      accounts: selected,
-      // The regular flow's consent belongs to the Ferry user who signed in (My connections).
-      ...(ctx.data.userId !== undefined ? { userId: ctx.data.userId } : {}),
-    });
+    const reconnecting = typeof ctx.params.reconnectConsentId === 'string';
+    const consentId = reconnecting
+      ? // A supervised update (POST /v1/update): the app's consent gets the new bank connection.
+        await reconnectFlowConsent(options.flow, ctx.flow.id, { providerId: ctx.data.providerId, connection: ctx.data.connection, accounts: selected })
+      : await createFlowConsent(options.flow, ctx.flow.id, {
+          providerId: ctx.data.providerId,
+          connection: ctx.data.connection,
+          accounts: selected,
+          // The regular flow's consent belongs to the Ferry user who signed in (My connections).
+          ...(ctx.data.userId !== undefined ? { userId: ctx.data.userId } : {}),
+        });
+    // The consent to renew was revoked or erased meanwhile: nothing to renew; the app hears why.
+    if (consentId === null) {
+      await moveStep(db, ctx.flow.id, 'accounts', 'cancelled', { endReason: 'failed' }, clock.now());
+      return reply.redirect(flowErrorRedirect(ctx.flow, options.publicUrl, 'access_denied', 'The consent to renew was revoked or has ended; connect the user again.'), 303);
+    }
     const consent = await db.selectFrom('consents').select('delete_at').where('id', '=', consentId).executeTakeFirst();
     // The consent now holds the connection and the accounts; the flow keeps only what the done page shows.
     const data: FlowData = {

@@ -33,7 +33,8 @@ export function leaveRoutes(kit: FlowRouteKit): void {
       return settled.ok ? redirectToCurrentStep(reply, settled.ctx) : kit.sendResolved(reply, settled);
     }
     // Step 4 already created the consent: the user did not accept it, so it is revoked and its data goes now.
-    if (ctx.flow.consent_id !== null) await revokeUnacceptedConsent(db, ctx.flow.consent_id, clock.now());
+    // A supervised update's consent is the app's existing one: leaving keeps it as it was.
+    if (ctx.flow.consent_id !== null && typeof ctx.params.reconnectConsentId !== 'string') await revokeUnacceptedConsent(db, ctx.flow.consent_id, clock.now());
     return reply.redirect(cancelRedirect({ ...ctx, data }), 303);
   });
 
