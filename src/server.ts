@@ -36,7 +36,7 @@ import { JobRunner } from './jobs/runner.js';
 import { FerryMetrics } from './metrics/metrics.js';
 import { metricsRoute } from './metrics/metrics-route.js';
 import { consentRoutes } from './consents/routes.js';
-import { nextSweepAt, RETENTION_SWEEP_JOB, scheduleSweep, sweepExpiredConsents } from './consents/retention.js';
+import { nextSweepAt, RETENTION_SWEEP_JOB, scheduleSweep, sweepExpiredConsents, SWEEP_INTERVAL_MS } from './consents/retention.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { providerRoutes } from './providers/routes.js';
 import { sandboxBankRoutes } from './providers/sandbox/routes.js';
@@ -124,7 +124,12 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     clock,
     issuer,
     oneTimeRetentionMs: config.oneTimeRetentionSeconds * 1000,
-    onConsentCreated: storeConsentData,
+    onConsentCreated: async (trx, created) => {
+      await storeConsentData(trx, created);
+      // A deadline sooner than the sweeper's next round (a short FERRY_ONE_TIME_RETENTION) pulls the sweep forward to it.
+      const deadline = created.consent.delete_at;
+      if (deadline !== null && deadline < created.now + SWEEP_INTERVAL_MS) await scheduleSweep(trx, deadline, created.now);
+    },
     onConsentReconnected: storeReconnectedData,
   };
   const paging = new PagingTokens(await deploymentSecret(database.db, 'paging'));
