@@ -92,6 +92,11 @@ for (const dialect of DIALECTS) {
       assert.match(mine.body, /<h2 id="connection-[^"]+">Budget Buddy<\/h2>/);
       assert.match(mine.body, /Sandbox Password Bank|SandboxPasswordBank/);
       assert.match(mine.body, /Stop sharing with Budget Buddy/);
+      // Neither the address nor a code reached the log.
+      const logs = server.logs.join('');
+      assert.match(logs, /sign-in code refused/);
+      assert.doesNotMatch(logs, /ada@example\.org/i);
+      assert.doesNotMatch(logs, new RegExp(`\\b(${code}|${wrongCode})\\b`));
     });
 
     it('the one-time flow has no account step', async () => {
@@ -300,6 +305,8 @@ for (const dialect of DIALECTS) {
       assert.match(later.body, /Kept in your Ferry account/);
       assert.match(later.body, new RegExp(accounts[0]!.name));
       assert.match(later.body, /Delete this data/);
+      const ticket = new URL(claimUrl, 'https://x').searchParams.get('ticket')!;
+      assert.doesNotMatch(server.logs.join(''), new RegExp(`gus@example\\.org|${ticket.replace(/[-]/g, '\\-')}`));
     });
 
     it('a claim link with a wrong ticket is refused with a page', async () => {
