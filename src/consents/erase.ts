@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseCapabilities } from '../db/database.js';
 import type { ConsentRow, Database, DeletionReceiptRow } from '../db/schema.js';
-import { recordEvent } from '../events/outbox.js';
+import { recordEvents } from '../events/outbox.js';
 
 export type ErasureReason = 'OneTimeRetention' | 'ConsentRevoked';
 
@@ -115,7 +115,7 @@ function countOf(trx: Kysely<Database>, table: Exclude<ErasedTable, 'refresh_tok
   return query.execute() as Promise<Array<{ consent_id: string; n: number }>>;
 }
 
-/** The receipts (one INSERT) and a `DataDeleted` event per consent. */
+/** The receipts (one INSERT) and a `DataDeleted` event per consent (one INSERT, and one of their webhook deliveries). */
 async function recordErasures(trx: Kysely<Database>, erased: ReadonlyArray<{ consent: ConsentRow; counts: RowCounts }>, reason: ErasureReason, now: number): Promise<DeletionReceiptRow[]> {
   const receipts = erased.map(
     ({ consent, counts }): DeletionReceiptRow => ({
@@ -132,9 +132,11 @@ async function recordErasures(trx: Kysely<Database>, erased: ReadonlyArray<{ con
   );
   // 9 columns a row: 500 rows stay under both databases' limits on parameters.
   for (let i = 0; i < receipts.length; i += 500) await trx.insertInto('deletion_receipts').values(receipts.slice(i, i + 500)).execute();
-  for (const { consent } of erased) {
-    await recordEvent(trx, { appId: consent.app_id, consentId: consent.id, event: 'DataDeleted', data: { deletedAt: new Date(now).toISOString(), reason }, now });
-  }
+  const data = { deletedAt: new Date(now).toISOString(), reason };
+  await recordEvents(
+    trx,
+    erased.map(({ consent }) => ({ appId: consent.app_id, consentId: consent.id, event: 'DataDeleted' as const, data, now })),
+  );
   return receipts;
 }
 

@@ -60,3 +60,29 @@ export async function recordEvent(
     .execute();
   return id;
 }
+
+/**
+ * Records many events at once, as {@link recordEvent} records one, in the caller's transaction:
+ * one multi-row INSERT of the events and one of their deliveries (for the apps with a webhook
+ * URL, read in the same transaction) instead of two statements per event. For the retention
+ * sweep, which records a `DataDeleted` for each of thousands of consents.
+ */
+export async function recordEvents(
+  trx: Kysely<Database>,
+  events: ReadonlyArray<{ appId: string; consentId: string; event: EventName; data: unknown; now: number }>,
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const rows = events.map((e) => ({ id: newId(), app_id: e.appId, consent_id: e.consentId, event: e.event, data: e.data === null ? null : JSON.stringify(e.data), created_at: e.now }));
+  // 6 columns a row: 1000 rows stay under both databases' limits on parameters.
+  for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('events').values(rows.slice(i, i + 1000)).execute();
+  const appIds = [...new Set(rows.map((r) => r.app_id))];
+  const hooked = new Map(
+    (await trx.selectFrom('apps').select(['id', 'webhook_url']).where('id', 'in', appIds).where('webhook_url', 'is not', null).execute()).map((a) => [a.id, a.webhook_url!]),
+  );
+  const deliveries = rows
+    .filter((r) => hooked.has(r.app_id))
+    .map((r) => ({ id: newId(), event_id: r.id, app_id: r.app_id, url: hooked.get(r.app_id)!, status: 'pending' as const, attempts: 0, max_attempts: WEBHOOK_MAX_ATTEMPTS, next_attempt_at: r.created_at, created_at: r.created_at }));
+  // 9 columns a row.
+  for (let i = 0; i < deliveries.length; i += 500) await trx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + 500)).execute();
+  return rows.map((r) => r.id);
+}

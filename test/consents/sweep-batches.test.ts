@@ -57,6 +57,8 @@ for (const dialect of DIALECTS) {
       assert.equal(expected.get(expiring[1]!.consentId)!.refresh_tokens, 2);
       const regularBefore = await rowsOf(regular.consentId);
 
+      // The app has a webhook: each DataDeleted gets its delivery, in the sweep's transaction.
+      await server.services.database.db.updateTable('apps').set({ webhook_url: 'https://hooks.example.com/ferry' }).where('id', '=', client.clientId).execute();
       server.clock.advance(25 * 3600_000);
       // Batches of 2, then of up to 4: every batch erases several consents at once.
       const report = await sweepExpiredConsents({ db: server.services.database.db, capabilities: server.services.database.capabilities, clock: server.clock }, 1000, { firstBatch: 2, busyShare: 1 });
@@ -73,6 +75,16 @@ for (const dialect of DIALECTS) {
       assert.equal(report.rows.accounts, sum('accounts'));
       const deleted = await server.services.database.db.selectFrom('events').select('consent_id').where('event', '=', 'DataDeleted').execute();
       assert.deepEqual(deleted.map((e) => e.consent_id).sort(), expiring.map((c) => c.consentId).sort(), 'one DataDeleted per erased consent');
+      const deliveries = await server.services.database.db
+        .selectFrom('webhook_deliveries')
+        .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
+        .select(['events.consent_id', 'events.event', 'webhook_deliveries.url', 'webhook_deliveries.status'])
+        .execute();
+      assert.deepEqual(
+        deliveries.map((d) => [d.consent_id, d.event, d.url, d.status]).sort(),
+        expiring.map((c) => [c.consentId, 'DataDeleted', 'https://hooks.example.com/ferry', 'pending']).sort(),
+        'each DataDeleted is due at the app’s webhook',
+      );
       // (Its spent code, finished flow and done job are purged 25 hours on, as housekeeping.)
       const { transactions, accounts, connections, grants, refresh_tokens } = await rowsOf(regular.consentId);
       assert.deepEqual({ transactions, accounts, connections, grants, refresh_tokens }, {
