@@ -157,7 +157,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
         const email = intent === 'resend' ? (state?.email ?? '') : field(request, 'email').slice(0, 300);
         const sent = await sendSignInCode(identity, { email, purpose: 'account', culture: requestCulture(request, null), ip: request.ip });
         if (sent.ok) return save({ email: sent.email, sent: true, ...(intent === 'resend' ? { notice: 'resent' as const } : {}) });
-        request.log.info({ reason: sent.reason }, 'sign-in code not sent');
+        if (sent.reason === 'mail_failed') request.log.error({ mailError: sent.mailError }, 'sign-in code not sent: the mail server failed');
+        else request.log.info({ reason: sent.reason }, 'sign-in code not sent');
         return save({
           email: email.trim(),
           sent: intent === 'resend' && sent.reason === 'rate_limited',

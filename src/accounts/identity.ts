@@ -50,8 +50,8 @@ export async function createIdentityDeps(input: Omit<IdentityDeps, 'codeKey'>): 
   return { ...input, codeKey: await deploymentSecret(input.db, 'email-codes') };
 }
 
-export type SendRefusal = EmailProblem | 'rate_limited';
-export type SendResult = { ok: true; email: string; expiresAt: number } | { ok: false; reason: SendRefusal; retryAfterSeconds?: number };
+export type SendRefusal = EmailProblem | 'rate_limited' | 'mail_failed';
+export type SendResult = { ok: true; email: string; expiresAt: number } | { ok: false; reason: SendRefusal; retryAfterSeconds?: number; mailError?: string };
 
 /** Sends a fresh code to `email` (normalized), replacing any earlier one for the same purpose. */
 export async function sendSignInCode(
@@ -79,11 +79,18 @@ export async function sendSignInCode(
       .execute();
   });
   const t = ACCOUNT_MESSAGES[input.culture];
-  await deps.mailer.send({
-    to: email,
-    subject: fill(t.mailSubject, { code }),
-    text: fill(t.mailText, { code, minutes: CODE_TTL_MS / 60_000 }),
-  });
+  try {
+    await deps.mailer.send({
+      to: email,
+      subject: fill(t.mailSubject, { code }),
+      text: fill(t.mailText, { code, minutes: CODE_TTL_MS / 60_000 }),
+    });
+  } catch (error) {
+    // The mail server refused or is down: the code reached nobody, so it is spent. Only the
+    // error's code is reported (an SMTP answer may quote the address).
+    await deps.db.updateTable('email_codes').set({ consumed_at: now }).where('email', '=', email).where('purpose', '=', input.purpose).where('consumed_at', 'is', null).execute();
+    return { ok: false, reason: 'mail_failed', mailError: String((error as { code?: unknown }).code ?? 'unknown') };
+  }
   return { ok: true, email, expiresAt };
 }
 

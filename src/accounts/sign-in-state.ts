@@ -28,6 +28,8 @@ export function signInErrorText(t: AccountMessages, state: Pick<SignInState, 'er
       return t.emailTooLong;
     case 'invalid':
       return t.emailInvalid;
+    case 'mail_failed':
+      return t.mailFailed;
     case 'rate_limited':
       return fill(t.rateLimited, { minutes: Math.max(1, Math.ceil((state.retryAfterSeconds ?? 60) / 60)) });
     case 'code_missing':

@@ -65,7 +65,13 @@ export function signInRoutes(kit: PortalKit): void {
         const minutes = Math.max(1, Math.ceil((sent.retryAfterSeconds ?? 60) / 60));
         return page(`Too many codes were sent to this address or from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, 429);
       }
-      return page(EMAIL_PROBLEMS[sent.reason], 400);
+      if (sent.reason === 'mail_failed') {
+        request.log.error({ mailError: sent.mailError }, 'portal sign-in code not sent: the mail server failed');
+        return page('We could not send the email right now. Try again in a little while.', 503);
+      }
+      if (sent.reason in EMAIL_PROBLEMS) return page(EMAIL_PROBLEMS[sent.reason as keyof typeof EMAIL_PROBLEMS], 400);
+      // The mail server refused or was away: nothing was sent.
+      return page('We could not send the email just now. Try again in a minute.', 503);
     }
     reply.setCookie(PENDING_COOKIE, seal(kit.browserSecret(request, reply), JSON.stringify({ email: sent.email, until: clock.now() + PENDING_TTL_MS })), flags);
     return kit.seeOther(reply, `/portal/sign-in/code${next !== null ? `?next=${encodeURIComponent(next)}` : ''}`);

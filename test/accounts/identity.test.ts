@@ -134,6 +134,15 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(JSON.stringify(await db().selectFrom('rate_limits').selectAll().execute()), /example\.org/);
     });
 
+    it('a mail server that fails spends the code and says so, without the address', async () => {
+      const failing = { ...deps, mailer: { kind: 'smtp' as const, send: async () => Promise.reject(Object.assign(new Error('550 <down@example.org> refused'), { code: 'EENVELOPE' })) } };
+      const result = await sendSignInCode(failing, { email: 'down@example.org', purpose: 'account', culture: 'en' });
+      assert.deepEqual(result, { ok: false, reason: 'mail_failed', mailError: 'EENVELOPE' });
+      const codes = await db().selectFrom('email_codes').selectAll().where('email', '=', 'down@example.org').execute();
+      assert.equal(codes.length, 1);
+      assert.notEqual(codes[0]!.consumed_at, null, 'no usable code is left behind');
+    });
+
     it('sandbox mail is pruned after a day', async () => {
       await sendSignInCode(deps, { email: 'old@example.org', purpose: 'account', culture: 'en' });
       assert.equal((await db().selectFrom('sandbox_mail').selectAll().execute()).length, 1);

@@ -67,7 +67,8 @@ export function signInRoutes(kit: FlowRouteKit): void {
         const email = field('intent') === 'resend' ? (ctx.data.signIn?.email ?? '') : field('email').slice(0, 300);
         const sent = await sendSignInCode(accounts.identity, { email, purpose: 'account', culture: ctx.culture, ip: request.ip });
         if (sent.ok) return save({ email: sent.email, sent: true, ...(field('intent') === 'resend' ? { notice: 'resent' as const } : {}) });
-        request.log.info({ reason: sent.reason }, 'sign-in code not sent');
+        if (sent.reason === 'mail_failed') request.log.error({ mailError: sent.mailError }, 'sign-in code not sent: the mail server failed');
+        else request.log.info({ reason: sent.reason }, 'sign-in code not sent');
         return save({
           email: email.trim(),
           sent: field('intent') === 'resend' && sent.reason === 'rate_limited',
