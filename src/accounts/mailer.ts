@@ -32,7 +32,7 @@ export function createMailer(config: MailConfig, db: Kysely<Database>, clock: Cl
   return config.smtpUrl !== null ? smtpMailer(config.smtpUrl, config.from) : sandboxMailer(db, clock);
 }
 
-/** Real mail through nodemailer's SMTP transport (pooled connections, TLS as the URL says). */
+/** Real mail through nodemailer's SMTP transport (a connection per message; TLS as the URL says: smtps://, or STARTTLS when offered). */
 export function smtpMailer(url: string, from: string): Mailer {
   const transport = nodemailer.createTransport(url, { from });
   return {

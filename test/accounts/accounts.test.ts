@@ -233,6 +233,10 @@ for (const dialect of DIALECTS) {
       assert.match(kept.body, /Connection kept in your Ferry account/);
       assert.match(kept.body, /saved in the Ferry account gus@example.org/);
       assert.match(kept.body, /Continue to Budget Buddy/);
+      // Back on the done page: it says the connection is kept instead of offering it again.
+      const doneAgain = await browser.open(browser.path('done'));
+      assert.match(doneAgain.body, /Connection kept in your Ferry account/);
+      assert.doesNotMatch(doneAgain.body, /Keep it in a Ferry account/);
       // The same link again: spent.
       const reused = await browser.get(claimUrl);
       assert.equal(reused.statusCode, 404);

@@ -18,6 +18,8 @@ export function doneRoutes(kit: FlowRouteKit): void {
     const ctx = await kit.withFlow(request, reply);
     if (ctx === null) return reply;
     if (!isAt(ctx, 'done')) return redirectToCurrentStep(reply, ctx);
+    // Kept in a Ferry account already (src/accounts/claim.ts): the page that says so, with Accept.
+    if (ctx.data.claimedBy !== undefined) return reply.redirect(flowPath(ctx.flow.id, 'claimed'), 303);
     const bank = providers.get(ctx.data.providerId ?? '')?.describe();
     return sendHtml(
       reply,
