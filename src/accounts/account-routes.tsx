@@ -133,7 +133,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     const v = view(request, reply, null);
     const state = readSealed<SignInState>(request, SIGN_IN_COOKIE);
     const notice = request.query.done === 'signed-out' ? v.t.signedOutNotice : null;
-    const claimInfo = claim !== null ? { app: claim.appName } : null;
+    const claimInfo = claim !== null ? { app: claim.appName, backHref: `/flow/${claim.flowId}/done` } : null;
     if (state?.sent === true) {
       const error = isEmailError(state.error) ? null : signInErrorText(v.t, state);
       return send(reply, error !== null ? 400 : 200, <AccountSignInPage view={v} state={{ kind: 'code', email: state.email, error, resent: state.notice === 'resent' }} notice={null} claim={claimInfo} />);
@@ -229,7 +229,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     const claim = await pendingClaim(request);
     if (claim === null) return send(reply, 404, <ClaimInvalidPage view={view(request, reply, user)} />);
     if (user === null) return reply.redirect(`${PATH}/sign-in`, 303);
-    return send(reply, 200, <ClaimConfirmPage view={view(request, reply, user)} app={claim.appName} />);
+    return send(reply, 200, <ClaimConfirmPage view={view(request, reply, user)} app={claim.appName} backHref={`/flow/${claim.flowId}/done`} />);
   });
 
   app.post(`${PATH}/claim`, post, async (request, reply) => {

@@ -313,6 +313,23 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(server.logs.join(''), new RegExp(`gus@example\\.org|${ticket.replace(/[-]/g, '\\-')}`));
     });
 
+    it('a browser already signed in claims with one press, and may go back to the flow instead', async () => {
+      const browser = await walkToDone(server, client, { username: 'ivy' });
+      const signedIn = new FlowBrowser(server.app);
+      await signInAtAccount(signedIn, 'ivy@example.org');
+      browser.cookies.set('ferry_account', signedIn.cookies.get('ferry_account')!);
+      const done = await browser.get(browser.path('done'));
+      const confirm = await browser.follow(await browser.post(browser.path('claim'), { _csrf: csrfOf(done.body) }));
+      assert.match(confirm.body, /Keep it in the account ivy@example.org/);
+      assert.match(confirm.body, new RegExp(`href="/flow/${browser.flowId}/done"`), 'a way back to the flow');
+      const kept = await browser.follow(await browser.post('/account/claim', { _csrf: csrfOf(confirm.body) }));
+      assert.match(kept.body, /Connection kept in your Ferry account/);
+      const ivy = await db().selectFrom('users').select('id').where('email', '=', 'ivy@example.org').executeTakeFirstOrThrow();
+      const flow = await db().selectFrom('flow_sessions').select('consent_id').where('id', '=', browser.flowId).executeTakeFirstOrThrow();
+      const consent = await db().selectFrom('consents').select('claimed_by').where('id', '=', flow.consent_id!).executeTakeFirstOrThrow();
+      assert.equal(consent.claimed_by, ivy.id);
+    });
+
     it('a claim link with a wrong ticket is refused with a page', async () => {
       const browser = await walkToDone(server, client);
       const page = await browser.get(`/account/claim?flow=${browser.flowId}&ticket=not-the-ticket`);

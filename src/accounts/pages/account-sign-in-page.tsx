@@ -8,7 +8,7 @@ export type AccountSignInView =
   | { kind: 'code'; email: string; error: string | null; resent: boolean };
 
 /** /account/sign-in: the same two steps as the hosted flow's; when claiming, it says what signing in is for. */
-export function AccountSignInPage({ view, state, notice, claim }: { view: AccountView; state: AccountSignInView; notice: string | null; claim: { app: string } | null }) {
+export function AccountSignInPage({ view, state, notice, claim }: { view: AccountView; state: AccountSignInView; notice: string | null; claim: { app: string; backHref: string } | null }) {
   const { t } = view;
   const title = state.kind === 'code' ? t.codeTitle : claim !== null ? t.claimTitle : t.accountSignInTitle;
   return (
@@ -23,17 +23,29 @@ export function AccountSignInPage({ view, state, notice, claim }: { view: Accoun
       ) : (
         <CodeForm t={t} action="/account/sign-in" csrf={view.csrf} email={state.email} error={state.error} resent={state.resent} />
       )}
+      {claim !== null ? (
+        <div class="secondary-actions">
+          <a class="button-link" href={claim.backHref}>
+            {t.goBack}
+          </a>
+        </div>
+      ) : null}
     </AccountPage>
   );
 }
 
 /** Claiming while signed in: keep it in this account, or sign in as someone else. */
-export function ClaimConfirmPage({ view, app }: { view: AccountView; app: string }) {
+export function ClaimConfirmPage({ view, app, backHref }: { view: AccountView; app: string; backHref: string }) {
   const { t } = view;
   return (
     <AccountPage view={view} title={t.claimTitle}>
       <p class="lead">{fill(t.claimIntro, { app })}</p>
       <ContinueForm t={{ ...t, continueAs: t.claimKeepAs }} action="/account/claim" csrf={view.csrf} email={view.email ?? ''} anotherHref="/account/sign-in?another=1" />
+      <div class="secondary-actions">
+        <a class="button-link" href={backHref}>
+          {t.goBack}
+        </a>
+      </div>
     </AccountPage>
   );
 }
