@@ -7,6 +7,8 @@ import { PORTAL_STYLESHEET } from './pages/layout.js';
  * developers, the API reference, and the demo app when it is on.
  */
 export async function homeRoute(app: FastifyInstance, options: { demo: boolean }): Promise<void> {
+  // Ferry accounts' pages, when this deployment serves them (src/accounts/).
+  const accounts = app.hasRoute({ method: 'GET', url: '/account' });
   app.get('/', { schema: { hide: true }, config: { html: true } }, async (_request, reply) =>
     reply
       .header('cache-control', 'no-cache')
@@ -34,6 +36,11 @@ export async function homeRoute(app: FastifyInstance, options: { demo: boolean }
                 <li>
                   <a href="/docs">API reference</a> (OpenAPI at <a href="/docs/json">/docs/json</a>)
                 </li>
+                {accounts ? (
+                  <li>
+                    <a href="/account">My connections</a>: the banks you shared with apps through Ferry
+                  </li>
+                ) : null}
                 {options.demo ? (
                   <li>
                     <a href="/demo">Demo app</a>: connect a sandbox bank and see what an app receives

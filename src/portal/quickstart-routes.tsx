@@ -26,6 +26,7 @@ export function quickStartRoutes(kit: PortalKit): void {
         connectUrl={connectUrl(publicUrl, found.id, redirectUri)}
         redirectUri={redirectUri}
         usesTestCallback={redirectUri === testCallbackUrl(publicUrl)}
+        testCallback={testCallbackUrl(publicUrl)}
         sandbox={sandbox}
         examples={tokenExamples({ publicUrl, clientId: found.id, redirectUri })}
       />,

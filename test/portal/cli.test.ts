@@ -1,28 +1,26 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { main } from '../../src/main.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/database.js';
 import { mayEnterPortal } from '../../src/portal/invitations.js';
 import { findOrCreateUser } from '../../src/accounts/identity.js';
 
-const run = promisify(execFile);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-portal-cli-'));
 const file = path.join(dir, 'ferry.sqlite');
-const env = { ...process.env, FERRY_DB_FILE: file, DATABASE_URL: '' };
+// The CLI reads its configuration from the environment (this test file runs in its own process).
+process.env.FERRY_DB_FILE = file;
+process.env.DATABASE_URL = '';
 
+/** Runs `ferry …` in this process, as bin/ferry.js does. */
 async function ferry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/ferry.js', ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(args, { log: (l) => stdout.push(l), error: (l) => stderr.push(l) });
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
 describe('ferry portal (CLI)', () => {

@@ -310,6 +310,7 @@ for (const dialect of DIALECTS) {
       const home = await server.app.inject({ url: '/' });
       assert.equal(home.statusCode, 200);
       assert.match(home.body, /<a class="button" href="\/portal">Open the developer portal<\/a>/);
+      assert.match(home.body, /<a href="\/account">My connections<\/a>/);
       const doc = (await server.app.inject({ url: '/docs/json' })).json() as { paths: Record<string, unknown> };
       assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/portal') || p === '/'), []);
       const browser = new PortalBrowser(server);

@@ -2,7 +2,7 @@ import type { App } from '../../apps/apps.js';
 import { Page } from '../../http/page.js';
 import { accountsExample, type CodeExample } from '../quickstart.js';
 import { AppFrame, appPath } from './app-pages.js';
-import { PORTAL_STYLESHEET, type PortalView } from './layout.js';
+import { CsrfField, PORTAL_STYLESHEET, type PortalView } from './layout.js';
 
 export interface QuickStartProps {
   view: PortalView;
@@ -12,11 +12,13 @@ export interface QuickStartProps {
   redirectUri: string;
   /** The redirect is Ferry's own test callback (it shows the code and the call to make). */
   usesTestCallback: boolean;
+  /** Ferry's test callback, offered when the app has not registered it. */
+  testCallback: string;
   sandbox: boolean;
   examples: CodeExample[];
 }
 
-export function QuickStartPage({ view, app, publicUrl, connectUrl, redirectUri, usesTestCallback, sandbox, examples }: QuickStartProps) {
+export function QuickStartPage({ view, app, publicUrl, connectUrl, redirectUri, usesTestCallback, testCallback, sandbox, examples }: QuickStartProps) {
   return (
     <AppFrame view={view} app={app} tab="quickstart" title={`Quick start for ${app.name}`}>
       <p>From here to a first sandbox connection and an access token in a few minutes.</p>
@@ -61,6 +63,18 @@ export function QuickStartPage({ view, app, publicUrl, connectUrl, redirectUri, 
               (once, within 60 seconds) with HTTP Basic authentication: <code>Basic base64("{app.id}:&lt;client secret&gt;")</code>.
             </p>
           )}
+          {!usesTestCallback ? (
+            <form method="post" action={appPath(app.id, '/redirects')}>
+              <CsrfField view={view} />
+              <input type="hidden" name="uri" value={testCallback} />
+              <p class="small">
+                No callback running yet? Register Ferry’s test callback (<code>{testCallback}</code>): it shows the code and the call to make, and this quick start uses it.
+              </p>
+              <button type="submit" class="secondary">
+                Add the test callback
+              </button>
+            </form>
+          ) : null}
           {examples.map((e, i) => (
             <details class="lang" key={e.id} open={i === 0}>
               <summary>{e.language}</summary>
