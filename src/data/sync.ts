@@ -47,29 +47,27 @@ export async function storeConsentData(
       bank_account_count: created.bankAccountCount ?? accounts.length,
     })
     .execute();
-  if (accounts.length > 0) {
-    await trx
-      .insertInto('accounts')
-      .values(
-        accounts.map((account, position) => ({
-          id: newId(),
-          consent_id: consent.id,
-          provider_account_id: account.id,
-          provider_id: connection.providerId,
-          position,
-          ...accountColumns(account),
-          sync_status: 'Syncing',
-          last_synchronized: null,
-          is_orphaned: 0,
-          group_id: consent.group_id,
-          group_name: consent.group_name,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .execute();
-  }
+  if (accounts.length > 0) await trx.insertInto('accounts').values(newAccountRows(consent, connection, accounts, 0, now)).execute();
   await queueSync(trx, consent.id, now, now);
+}
+
+/** Account rows for accounts the user shares, numbered from `firstPosition`, waiting for their first sync. */
+function newAccountRows(consent: ConsentRow, connection: ProviderConnection, accounts: BankAccount[], firstPosition: number, now: number) {
+  return accounts.map((account, i) => ({
+    id: newId(),
+    consent_id: consent.id,
+    provider_account_id: account.id,
+    provider_id: connection.providerId,
+    position: firstPosition + i,
+    ...accountColumns(account),
+    sync_status: 'Syncing',
+    last_synchronized: null,
+    is_orphaned: 0,
+    group_id: consent.group_id,
+    group_name: consent.group_name,
+    created_at: now,
+    updated_at: now,
+  }));
 }
 
 /**
@@ -92,28 +90,7 @@ export async function storeReconnectedData(
   const known = new Set((await trx.selectFrom('accounts').select('provider_account_id').where('consent_id', '=', consent.id).execute()).map((a) => a.provider_account_id));
   const position = Number((await trx.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).where('consent_id', '=', consent.id).executeTakeFirst())?.n ?? 0);
   const added = accounts.filter((a) => !known.has(a.id));
-  if (added.length > 0) {
-    await trx
-      .insertInto('accounts')
-      .values(
-        added.map((account, i) => ({
-          id: newId(),
-          consent_id: consent.id,
-          provider_account_id: account.id,
-          provider_id: connection.providerId,
-          position: position + i,
-          ...accountColumns(account),
-          sync_status: 'Syncing',
-          last_synchronized: null,
-          is_orphaned: 0,
-          group_id: consent.group_id,
-          group_name: consent.group_name,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .execute();
-  }
+  if (added.length > 0) await trx.insertInto('accounts').values(newAccountRows(consent, connection, added, position, now)).execute();
   await queueSync(trx, consent.id, now, now);
 }
 

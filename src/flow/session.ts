@@ -97,6 +97,16 @@ export function flowParams(flow: FlowSessionRow): ConnectParams {
 }
 
 /**
+ * Reads the flow row for step 4's write, after writing to it: writing first takes the row lock
+ * (PostgreSQL) or the write lock (SQLite), so a double-posted form waits here and then finds the
+ * consent the first one created or renewed.
+ */
+async function lockFlowRow(trx: Kysely<Database>, flowId: string, now: number): Promise<FlowSessionRow> {
+  await trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).execute();
+  return trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+}
+
+/**
  * Step 4 (accounts confirmed): creates the flow's consent, once. The consent's data (the bank
  * connection and the chosen accounts) is stored with it, and its first sync is queued, by the data
  * layer in the same transaction. Returns the consent id; a second call returns the same id.
@@ -109,10 +119,7 @@ export async function createFlowConsent(
   const { db, clock } = deps;
   const now = clock.now();
   return db.transaction().execute(async (trx) => {
-    // Writing first takes the row lock (PostgreSQL) or the write lock (SQLite): a double-posted
-    // form waits here and then finds the consent the first one created.
-    await trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).execute();
-    const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+    const flow = await lockFlowRow(trx, flowId, now);
     if (flow.consent_id !== null) return flow.consent_id;
     const params = flowParams(flow);
     const consent = await createConsent(trx, {
@@ -153,8 +160,7 @@ export async function reconnectFlowConsent(
   const { db, clock } = deps;
   const now = clock.now();
   return db.transaction().execute(async (trx) => {
-    await trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).execute();
-    const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+    const flow = await lockFlowRow(trx, flowId, now);
     if (flow.consent_id !== null) return flow.consent_id;
     const consentId = flowParams(flow).reconnectConsentId;
     if (consentId === null || consentId === undefined) throw new Error('not a reconnect flow');
