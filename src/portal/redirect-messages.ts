@@ -49,12 +49,13 @@ function wildcardPlace(raw: string): string | null {
 function headlineFor(detail: string): string {
   const d = detail.toLowerCase();
   if (d.includes('fragment')) return 'A redirect URL cannot have a fragment (#…).';
+  if (d.includes('scheme') && d.includes('not allowed')) return 'This kind of address cannot receive a redirect.';
   if (d.includes('use https') || d.includes('http is allowed only')) return 'Plain http is allowed only for your own machine.';
   if (d.includes('user information') || d.includes('credentials')) return 'A redirect URL cannot hold a user name or password.';
-  if (d.includes('scheme') && d.includes('not allowed')) return 'This kind of address cannot receive a redirect.';
   if (d.includes('absolute uri')) return 'Write the whole address, starting with https://.';
   if (d.includes('query parameter')) return 'This query parameter is reserved for Ferry’s answer.';
   if (d.includes('single "*"')) return 'One * is enough.';
+  if (d.includes('port as a number')) return 'The port is not valid.';
   if (
     d.includes('lowercase') ||
     d.includes('default port') ||
