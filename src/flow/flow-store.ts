@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { TemporarilyUnavailable } from '../errors.js';
 import { prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
 import type { AppRow, Database, FlowSessionRow } from '../db/schema.js';
 import type {
@@ -219,11 +220,19 @@ export function busy(step: FlowStep): StepValue {
 /**
  * Waits for another request's claim on the flow to end (a double-posted form: the browser shows
  * the second answer, which must reflect the first one's work), then returns the row as it is.
+ * A claim that outlasts the wait (the bank is that slow, or the process that made the claim died
+ * and the claim holds until it goes stale) is a `503` with Retry-After: the page the user gets says
+ * to try again in a moment, rather than showing the step's form again as if nothing were under way.
+ * The wait ends after `timeoutMs` of real time or of the injected clock, whichever comes first.
  */
 export async function waitWhileBusy(readFlow: FlowReader, clock: Clock, loaded: LoadedFlow, timeoutMs = 15_000): Promise<LoadedFlow> {
   let current = loaded;
   const started = Date.now();
-  while (isBusy(current.flow, clock.now()) && Date.now() - started < timeoutMs) {
+  const startedOnClock = clock.now();
+  while (isBusy(current.flow, clock.now())) {
+    if (Date.now() - started >= timeoutMs || clock.now() - startedOnClock >= timeoutMs) {
+      throw new TemporarilyUnavailable('An earlier request of this flow is still being handled; try again in a moment.', `flow step ${current.flow.step} still claimed`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
     const reloaded = await readFlow(loaded.flow.id);
     if (reloaded === undefined) return current;

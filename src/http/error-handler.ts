@@ -21,7 +21,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const { status, body } = classify(error);
     if (status === 503) {
-      request.log.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'database unavailable');
+      request.log.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, isDatabaseUnavailable(error) ? 'database unavailable' : 'temporarily unavailable');
       reply.header('retry-after', '5');
     } else if (status >= 500) request.log.error({ err: error }, 'request failed');
     // A refusal (4xx) is in the request's one log line (src/http/request-log.ts).
