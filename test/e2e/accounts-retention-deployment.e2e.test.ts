@@ -116,28 +116,30 @@ describe('a deployment with a 2-second retention deletes on time', { timeout: 12
     const consent = (await (await fetch(`${baseUrl}/v1/consents/${consentId}`, { headers: { authorization: auth } })).json()) as { deleteAt: string | null; status: string };
     assert.ok(consent.deleteAt !== null, 'a one-time consent carries its deadline');
     const deadline = Date.parse(consent.deleteAt);
+    // On a slow machine the code may reach the token endpoint after the deadline, which refuses it (right too).
+    let accessToken: string | null = null;
     if (token.status === 200) {
-      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+      accessToken = ((await token.json()) as { access_token: string }).access_token;
       const read = await fetch(`${baseUrl}/v1/accounts`, { headers: { authorization: `Bearer ${accessToken}` } });
       if (Date.now() < deadline - 100) assert.equal(read.status, 200, 'before the deadline the app reads its data');
-      // After the deadline: 401 at once, and the receipt within a few seconds.
-      let receipt: { status: string; receipt: { erasedAt: string; reason: string } | null } | undefined;
-      while (Date.now() < deadline + 10_000) {
-        const view = (await (await fetch(`${baseUrl}/v1/consents/${consentId}`, { headers: { authorization: auth } })).json()) as typeof receipt;
-        if (view!.status === 'Deleted') {
-          receipt = view;
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.ok(receipt !== undefined, `no receipt within 10 s of the deadline; server output:\n${output}`);
-      assert.equal(receipt.receipt!.reason, 'OneTimeRetention');
-      const lagMs = Date.parse(receipt.receipt!.erasedAt) - deadline;
-      assert.ok(lagMs >= 0 && lagMs < 3000, `erased ${lagMs} ms after the deadline`);
-      assert.equal((await fetch(`${baseUrl}/v1/accounts`, { headers: { authorization: `Bearer ${accessToken}` } })).status, 401);
-      process.stdout.write(`# 2-second retention: erased ${lagMs} ms after the deadline\n`);
     } else {
-      assert.equal(token.status, 400);
+      assert.ok(Date.now() >= deadline - 100, `the code was refused before the deadline: ${token.status}`);
     }
+    // After the deadline: the receipt within a few seconds (the sweeper runs at the deadline).
+    let receipt: { status: string; receipt: { erasedAt: string; reason: string } | null } | undefined;
+    while (Date.now() < deadline + 10_000) {
+      const view = (await (await fetch(`${baseUrl}/v1/consents/${consentId}`, { headers: { authorization: auth } })).json()) as typeof receipt;
+      if (view!.status === 'Deleted') {
+        receipt = view;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(receipt !== undefined, `no receipt within 10 s of the deadline; server output:\n${output}`);
+    assert.equal(receipt.receipt!.reason, 'OneTimeRetention');
+    const lagMs = Date.parse(receipt.receipt!.erasedAt) - deadline;
+    assert.ok(lagMs >= 0 && lagMs < 3000, `erased ${lagMs} ms after the deadline`);
+    if (accessToken !== null) assert.equal((await fetch(`${baseUrl}/v1/accounts`, { headers: { authorization: `Bearer ${accessToken}` } })).status, 401);
+    process.stdout.write(`# 2-second retention: erased ${lagMs} ms after the deadline\n`);
   });
 });

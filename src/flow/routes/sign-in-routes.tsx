@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendSignInCode, verifySignInCode } from '../../accounts/identity.js';
 import { ACCOUNT_MESSAGES } from '../../accounts/messages.js';
-import { createUserSession, readUserSession, sessionToken, setSessionCookie } from '../../accounts/sessions.js';
+import { createUserSession, endUserSession, readUserSession, sessionToken, setSessionCookie } from '../../accounts/sessions.js';
 import { isEmailError, signInErrorText, type SignInState } from '../../accounts/sign-in-state.js';
 import { isAt, redirectToCurrentStep, sendHtml, type FlowContext } from '../flow-context.js';
 import { moveStep, type FlowData } from '../flow-store.js';
@@ -86,6 +86,7 @@ export function signInRoutes(kit: FlowRouteKit): void {
           request.log.info({ reason: verified.reason }, 'sign-in code refused');
           return save({ email: pending.email, sent: true, error: verified.reason, ...(verified.attemptsLeft !== undefined ? { attemptsLeft: verified.attemptsLeft } : {}) });
         }
+        await endUserSession(db, sessionToken(request, 'account'));
         const token = await createUserSession(db, clock, verified.user.id, 'account');
         setSessionCookie(reply, 'account', token, accounts.secureCookies);
         return signedIn(request, reply, ctx, verified.user.id);
