@@ -53,7 +53,8 @@ for (const dialect of DIALECTS) {
       let output = '';
       child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
       child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-      const deadline = Date.now() + 20_000;
+      // Generous: two processes start at once, each loading TypeScript, on a machine busy with other tests.
+      const deadline = Date.now() + 60_000;
       while (!output.includes('Ferry is running')) {
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`ferry start did not come up:\n${output}`);
         await sleep(50);
