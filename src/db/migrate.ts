@@ -10,6 +10,7 @@ import * as m008 from './migrations/008_xs2a.js';
 import * as m009 from './migrations/009_connection_status.js';
 import * as m010 from './migrations/010_accounts.js';
 import * as m011 from './migrations/011_portal.js';
+import * as m012 from './migrations/012_events_created_at.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '009_connection_status': m009,
   '010_accounts': m010,
   '011_portal': m011,
+  '012_events_created_at': m012,
 };
 
 export interface MigrationResult {

@@ -319,3 +319,19 @@ export async function pruneFinishedDeliveries(db: Kysely<Database>, now: number,
   const result = await db.deleteFrom('webhook_deliveries').where('id', 'in', old).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Deletes up to `limit` events older than the deliveries' retention that no delivery refers to any
+ * more (their deliveries were pruned, or the app had no webhook URL): the outbox does not grow
+ * without end. An event with a pending delivery stays until that delivery is finished and pruned.
+ */
+export async function pruneOldEvents(db: Kysely<Database>, now: number, limit = 5_000): Promise<number> {
+  const old = db
+    .selectFrom('events')
+    .select('events.id')
+    .where('events.created_at', '<', now - FINISHED_DELIVERY_RETENTION_MS)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'events.id'))))
+    .limit(limit);
+  const result = await db.deleteFrom('events').where('id', 'in', old).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

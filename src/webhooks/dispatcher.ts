@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { FerryDatabase } from '../db/database.js';
 import { systemResolver, type AddressPolicy, type HostResolver } from './address-guard.js';
-import { claimDeliveries, pruneFinishedDeliveries, recordTry, type ClaimedDelivery, type TryRecord, type TryResult } from './deliveries.js';
+import { claimDeliveries, pruneFinishedDeliveries, pruneOldEvents, recordTry, type ClaimedDelivery, type TryRecord, type TryResult } from './deliveries.js';
 import { webhookBody } from './envelope.js';
 import { retryDelayMs } from './retry-schedule.js';
 import { createAgents, sendWebhook, type AttemptKind, type AttemptOutcome, type SenderOptions } from './sender.js';
@@ -131,9 +131,11 @@ export class WebhookDispatcher {
     const now = this.options.clock.now();
     if (now - this.lastPruneAt < PRUNE_INTERVAL_MS) return;
     this.lastPruneAt = now;
-    pruneFinishedDeliveries(this.options.database.db, now)
-      .then((pruned) => {
-        if (pruned > 0) this.options.logger.info({ pruned }, 'pruned finished webhook deliveries');
+    const db = this.options.database.db;
+    pruneFinishedDeliveries(db, now)
+      .then(async (pruned) => ({ pruned, events: await pruneOldEvents(db, now) }))
+      .then(({ pruned, events }) => {
+        if (pruned > 0 || events > 0) this.options.logger.info({ pruned, events }, 'pruned finished webhook deliveries and old events');
       })
       .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune webhook deliveries'));
   }

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { verifyWebhook } from '../../packages/client/src/index.js';
 import { ManualClock } from '../../src/clock.js';
-import { claimDeliveries, FINISHED_DELIVERY_RETENTION_MS, pruneFinishedDeliveries } from '../../src/webhooks/deliveries.js';
+import { claimDeliveries, FINISHED_DELIVERY_RETENTION_MS, pruneFinishedDeliveries, pruneOldEvents } from '../../src/webhooks/deliveries.js';
 import { RETRY_DELAYS_MS } from '../../src/webhooks/retry-schedule.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/database.js';
 import { startReceiver, type TestReceiver } from './receiver.js';
@@ -237,6 +237,21 @@ for (const dialect of DIALECTS) {
       assert.equal(await pruneFinishedDeliveries(testDb.database.db, clock.now() + FINISHED_DELIVERY_RETENTION_MS + 1), 2);
       const left = await deliveries();
       assert.deepEqual(left.map((d) => [d.event_id, d.status]), [[ids[2], 'pending']]);
+    });
+
+    it('prunes old events once no delivery refers to them, never one with a pending delivery', async () => {
+      receiver.answer = (_n, request) => (request.headers['x-aiia-eventid'] === ids[2] ? 500 : 200);
+      const ids = await recordTestEvents(testDb.database, clock, app.clientId, 3);
+      const dispatcher = createDispatcher(testDb.database, clock);
+      await dispatcher.runDue();
+      await dispatcher.stop();
+      const later = clock.now() + FINISHED_DELIVERY_RETENTION_MS + 1;
+      assert.equal(await pruneOldEvents(testDb.database.db, later), 0, 'every event still has its delivery');
+      await pruneFinishedDeliveries(testDb.database.db, later);
+      assert.equal(await pruneOldEvents(testDb.database.db, clock.now() + FINISHED_DELIVERY_RETENTION_MS - 1), 0, 'not before the retention');
+      assert.equal(await pruneOldEvents(testDb.database.db, later), 2);
+      const left = await testDb.database.db.selectFrom('events').select('id').where('app_id', '=', app.clientId).execute();
+      assert.deepEqual(left.map((e) => e.id), [ids[2]], 'the event whose delivery is still pending stays');
     });
   });
 }
