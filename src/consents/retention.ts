@@ -10,20 +10,28 @@ export const RETENTION_SWEEP_JOB = 'retention-sweep';
 /** The sweeper runs at least this often, and at the next deadline when that comes sooner. */
 export const SWEEP_INTERVAL_MS = 60_000;
 /**
- * Consents erased per transaction, at first: the batch then grows or shrinks so that one takes
- * about {@link SWEEP_BATCH_TARGET_MS}, within [1, {@link SWEEP_BATCH_MAX}]. Bounded batches keep
- * locks short (on SQLite the write lock, and the event loop, since its statements are synchronous).
+ * Consents erased by the first transaction. The next ones are sized by rows: as many consents as
+ * make about {@link SWEEP_BATCH_ROWS} rows at the rows per consent seen so far, within
+ * [1, {@link SWEEP_BATCH_MAX}]. Rows, not time: under load a batch's time says more about the
+ * machine than about the batch, and batches that shrink with it spend their time on round trips.
  */
 export const SWEEP_BATCH = 50;
 export const SWEEP_BATCH_MAX = 1000;
-export const SWEEP_BATCH_TARGET_MS = 40;
+/**
+ * Rows a batch aims at. SQLite runs a batch synchronously, holding the event loop (and the write
+ * lock) throughout: ~5,000 rows is ~50 ms. PostgreSQL runs it in its own process while the event
+ * loop serves requests; bigger batches there save round trips and commits.
+ */
+export const SWEEP_BATCH_ROWS: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 5_000, postgres: 25_000 };
 /**
  * The share of its running time the sweeper spends inside batches: after a batch of d ms it waits
- * d × (1 − share) / share before the next, and other work (the data API) has the rest. Between
- * batches it always yields to the event loop; a Kysely transaction on SQLite runs in microtasks
- * and would otherwise hold the one connection, and every request, for the whole sweep.
+ * d × (1 − share) / share before the next. On SQLite a batch holds the event loop, so this is the
+ * share of the process the sweep takes from the data API while it runs (bench/retention). On
+ * PostgreSQL the loop stays free and the sweep only yields. Between batches the sweeper always
+ * yields to the event loop: a Kysely transaction on SQLite runs in microtasks and would otherwise
+ * hold the one connection, and every request, for the whole sweep.
  */
-export const SWEEP_BUSY_SHARE = 0.5;
+export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 1 };
 /** Abandoned flows and spent credentials are purged this long after they expire. */
 const EXPIRED_GRACE_MS = 60 * 60_000;
 const LAST_SWEEP_SETTING = 'retention:last-sweep';
@@ -52,11 +60,12 @@ export interface SweepReport {
  */
 export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 1000, pacing: SweepPacing = {}): Promise<SweepReport> {
   const { db, capabilities, clock } = deps;
-  const busyShare = pacing.busyShare ?? SWEEP_BUSY_SHARE;
-  const targetMs = pacing.batchTargetMs ?? SWEEP_BATCH_TARGET_MS;
+  const busyShare = pacing.busyShare ?? SWEEP_BUSY_SHARE[capabilities.dialect];
+  const batchRows = pacing.batchRows ?? SWEEP_BATCH_ROWS[capabilities.dialect];
   const startedAt = clock.now();
   const rows: RowCounts = {};
   let erased = 0;
+  let erasedRows = 0;
   let batchSize = pacing.firstBatch ?? SWEEP_BATCH;
   for (let batch = 0; batch < maxBatches; batch++) {
     const now = clock.now();
@@ -66,15 +75,17 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
       // Claimed at step 5: the user's copy is kept before the app's consent is erased (src/accounts/claim.ts).
       await preserveClaimedData(trx, consents, now);
       for (const receipt of await eraseConsents(trx, capabilities, consents, 'OneTimeRetention', now)) {
-        for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) rows[table] = (rows[table] ?? 0) + n;
+        for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) {
+          rows[table] = (rows[table] ?? 0) + n;
+          erasedRows += n;
+        }
       }
       return consents.length;
     });
     erased += done;
     if (done < batchSize) break;
     const tookMs = performance.now() - started;
-    // Aim the next batch at the target time, changing its size by at most a factor of two.
-    batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchSize * Math.min(2, Math.max(0.5, targetMs / Math.max(tookMs, 0.1))))));
+    batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchRows / Math.max(1, erasedRows / erased))));
     await pause(busyShare < 1 ? (tookMs * (1 - busyShare)) / busyShare : 0);
   }
   // Purging is housekeeping over rows every sweeper sees: one sweeper at a time does it (two
@@ -95,8 +106,8 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
 export interface SweepPacing {
   /** See {@link SWEEP_BUSY_SHARE}; 1 runs the batches back to back (yielding between them). */
   busyShare?: number;
-  /** See {@link SWEEP_BATCH_TARGET_MS}. */
-  batchTargetMs?: number;
+  /** See {@link SWEEP_BATCH_ROWS}. */
+  batchRows?: number;
   /** Consents in the first batch (see {@link SWEEP_BATCH}). */
   firstBatch?: number;
 }
