@@ -349,6 +349,8 @@ function printBanner(out: Output, config: Config, demo: Awaited<ReturnType<typeo
     if (demo.created) out.log(`  (created the demo app ${demo.credentials.clientId})`);
   }
   out.log(`  Developer portal (register your own app): ${config.publicUrl}/portal`);
+  // Sign-in codes (portal, Ferry accounts) need somewhere to arrive before a mail server is set up.
+  if (config.mail.smtpUrl === null) out.log(`  Sandbox mailbox (sign-in codes; no FERRY_SMTP_URL set): ${config.publicUrl}/sandbox/mailbox`);
   out.log(`  API docs: ${config.publicUrl}/docs    health: ${config.publicUrl}/readyz`);
   out.log('');
 }
