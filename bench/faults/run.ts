@@ -1,7 +1,8 @@
 /**
  * Fault benchmark (issue 8), on the deployment of bench/load (two `ferry start` processes on
  * PostgreSQL behind the round-robin proxy; bench/lib/ferry-cluster.ts), with
- * FERRY_ONE_TIME_RETENTION=60s and the app's webhooks going to a receiver that dedupes by
+ * FERRY_ONE_TIME_RETENTION=--retention (90 s: longer than a job's 60 s lease, so a sync in the
+ * killed process's hands is taken up again before its consent's deadline) and the app's webhooks going to a receiver that dedupes by
  * X-Aiia-EventId:
  *
  *   A. while users walk the flow (--rate per second for --duration s), `kill -9` one Ferry at
@@ -9,13 +10,14 @@
  *      clear error (an HTML error page, an OAuth error back to the app, a JSON API error); a request
  *      cut off mid-flight is sent once more, as a browser reload would. Then, once the load stops and
  *      Ferry drains: no sync job failed, stuck `running` past its lease or `pending` forever; every
- *      event has a delivery row, delivered, and the receiver holds every event id; every one-time
- *      consent erased within its deadline plus the sweep interval (60 s).
+ *      event has a delivery row, delivered, and the receiver holds every event id; every consent the
+ *      app got a code for had its first sync; every one-time consent erased within its deadline plus
+ *      the sweep interval (60 s).
  *   B. (last, --pg-outage seconds, 0 to skip) stop PostgreSQL (`pg_ctlcluster … stop`) while a light
  *      load runs and start it again: meanwhile /readyz, the API and the pages answer 503; afterwards
  *      Ferry serves again by itself (same pids, no restart), and the same checks as in A hold.
  *
- *   npx tsx bench/faults/run.ts [--rate 10] [--duration 30] [--kill-at 10] [--restart-at 15]
+ *   npx tsx bench/faults/run.ts [--rate 20] [--retention 90] [--duration 30] [--kill-at 10] [--restart-at 15]
  *                               [--settle 240] [--pg-outage 10] [--pg-rate 5] [--no-write]
  *
  * PostgreSQL is the machine's own and may be in use by others: the outage lasts exactly
@@ -26,20 +28,22 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { commandLine, Deployment, ferryCli, machineLine, ms, percentile, probe, sleep, writeResultsBlock } from '../lib/ferry-cluster.js';
+import { commandLine, Deployment, ferryCli, machineLine, ms, percentile, probe, probeAnswer, sleep, writeResultsBlock } from '../lib/ferry-cluster.js';
 import { journey, JourneyRecorder, openLoop, OUTCOMES, reloadingTransport, type JourneyTarget } from '../lib/simulated-users.js';
 import { sendRequest, walkFlow } from '../lib/flow-walk.js';
 
 const { values: args } = parseArgs({
   options: {
-    rate: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '20' },
     duration: { type: 'string', default: '30' },
     'kill-at': { type: 'string', default: '10' },
     'restart-at': { type: 'string', default: '15' },
     settle: { type: 'string', default: '240' },
     'pg-outage': { type: 'string', default: '10' },
     'pg-rate': { type: 'string', default: '5' },
-    'pg-stop-at': { type: 'string', default: '70' },
+    retention: { type: 'string', default: '90' },
+    /** Seconds into phase B; by default retention + 10 s, so deadlines of B's first consents fall in the outage. */
+    'pg-stop-at': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -50,10 +54,12 @@ const RESTART_AT = Number(args['restart-at']);
 const SETTLE = Number(args.settle);
 const PG_OUTAGE = Number(args['pg-outage']);
 const PG_RATE = Number(args['pg-rate']);
-const PG_STOP_AT = Number(args['pg-stop-at']);
-const RETENTION_S = 60;
+const RETENTION_S = Number(args.retention);
+const PG_STOP_AT = args['pg-stop-at'] === undefined ? RETENTION_S + 10 : Number(args['pg-stop-at']);
 const SWEEP_INTERVAL_S = 60;
-if (DURATION > 120 || SETTLE > 600 || PG_OUTAGE > 30 || PG_STOP_AT < 10 || PG_STOP_AT > 120) throw new Error('bounded: --duration ≤ 120, --settle ≤ 600, --pg-outage ≤ 30');
+if (DURATION > 120 || SETTLE > 600 || PG_OUTAGE > 30 || PG_STOP_AT < 10 || PG_STOP_AT > 150 || !(RETENTION_S >= 10 && RETENTION_S <= 140)) {
+  throw new Error('bounded: --duration ≤ 120, --settle ≤ 600, --pg-outage ≤ 30, 10 ≤ --pg-stop-at ≤ 150, 10 ≤ --retention ≤ 140');
+}
 
 const exec = promisify(execFile);
 const deployment = new Deployment({ name: 'ferry_bench_faults', retention: `${RETENTION_S}s`, webhooks: true });
@@ -82,6 +88,12 @@ interface Verification {
   seenWithoutReceipt: number;
   seenSynced: number;
   seenCount: number;
+  /**
+   * Consents the app saw whose first sync never finished, by what became of their sync job: a job
+   * row left (`sync done ×2 attempts`: taken up again after its lease ran out, the consent already
+   * erased) or none (the erasure deleted it while pending: the deadline came before the job's turn).
+   */
+  notSynced: Record<string, number>;
   cliStats: { overdue: number; deletionLagMs: number; receipts: number };
 }
 
@@ -113,6 +125,17 @@ async function settleAndVerify(seenConsentIds: string[], sinceMs: number, maxSec
   const lag = await deployment.query<{ lag: string }>(`select (erased_at - deadline) as lag from deletion_receipts where deadline is not null and erased_at >= $1`, [sinceMs]);
   const receipts = new Set((await deployment.query<{ consent_id: string }>(`select consent_id from deletion_receipts`)).map((r) => r.consent_id));
   const synced = new Set((await deployment.query<{ consent_id: string }>(`select consent_id from events where event = 'SyncDone'`)).map((r) => r.consent_id));
+  const notSyncedIds = seenConsentIds.filter((id) => !synced.has(id));
+  const leftJobs = await deployment.query<{ consent_id: string; k: string }>(
+    `select consent_id, status || ' after ' || attempts || ' attempt(s)' as k from jobs where kind = 'sync' and consent_id = any($1)`,
+    [notSyncedIds],
+  );
+  const notSynced: Record<string, number> = {};
+  const jobOf = new Map(leftJobs.map((r) => [r.consent_id, `job ${r.k}`]));
+  for (const id of notSyncedIds) {
+    const k = jobOf.get(id) ?? 'no job row (erased while pending)';
+    notSynced[k] = (notSynced[k] ?? 0) + 1;
+  }
   const cli = JSON.parse(await ferryCli(['consents', 'stats', '--json'], deployment.env)) as { overdue: number; deletionLagMs: number; receipts: number };
   return {
     waitedSeconds,
@@ -132,6 +155,7 @@ async function settleAndVerify(seenConsentIds: string[], sinceMs: number, maxSec
     seenWithoutReceipt: seenConsentIds.filter((id) => !receipts.has(id)).length,
     seenSynced: seenConsentIds.filter((id) => synced.has(id)).length,
     seenCount: seenConsentIds.length,
+    notSynced,
     cliStats: cli,
   };
 }
@@ -157,7 +181,8 @@ function verificationText(v: Verification): string {
     `Drained ${v.waitedSeconds.toFixed(0)} s after the load stopped. Consents left: ${v.consentsLeft}; past their deadline: ${v.overdue} (\`ferry consents stats --json\`: overdue ${v.cliStats.overdue}, receipts ${v.cliStats.receipts}).`,
     `Jobs: ${Object.entries(v.jobs).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}; running past their lease: ${v.stuckRunning}; pending past due: ${v.pendingPastDue}.`,
     `Erased one-time consents: ${lag.length}, each after its deadline by p50 ${ms(percentile(lag, 50) / 1000)} s, p99 ${ms(percentile(lag, 99) / 1000)} s, max ${ms((lag.at(-1) ?? NaN) / 1000)} s (allowed: ${SWEEP_INTERVAL_S} s). ` +
-      `Of the ${v.seenCount} consents the app got a code for, ${v.seenSynced} had their first sync (\`SyncDone\`) before erasure and ${v.seenWithoutReceipt} lack a deletion receipt.`,
+      `Of the ${v.seenCount} consents the app got a code for, ${v.seenSynced} had their first sync (\`SyncDone\`) before erasure` +
+      `${v.seenCount > v.seenSynced ? ` (the other ${v.seenCount - v.seenSynced}: ${Object.entries(v.notSynced).map(([k, n]) => `${k} ×${n}`).join(', ')})` : ''}, and ${v.seenWithoutReceipt} lack a deletion receipt.`,
     `Events: ${Object.entries(v.events).map(([k, n]) => `${n} ${k}`).join(', ')}; without a delivery row: ${v.eventsWithoutDelivery}; deliveries: ${Object.entries(v.deliveries).map(([k, n]) => `${n} ${k}`).join(', ')}. ` +
       `The receiver got ${v.receiver.received} requests, ${v.receiver.unique} distinct event ids (${v.receiver.duplicates} duplicates, deduped); events never received: ${v.eventsNotReceived}.`,
   ].join('\n');
@@ -193,6 +218,9 @@ interface ProbeSample {
   readyz: number[];
   api: number;
   page: number;
+  /** `Retry-After` of the API's and the page's answers ('' when none). */
+  apiRetryAfter: string;
+  pageRetryAfter: string;
 }
 
 /** This machine's PostgreSQL cluster version (`ls /etc/postgresql`). */
@@ -201,7 +229,8 @@ function pgVersion(): string {
 }
 
 async function pgctl(action: 'stop' | 'start'): Promise<void> {
-  await exec('pg_ctlcluster', ['--skip-systemctl-redirect', pgVersion(), 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])]);
+  // `stop` is fast mode (pg_ctlcluster's default): sessions are ended, nothing waits for clients.
+  await exec('pg_ctlcluster', ['--skip-systemctl-redirect', pgVersion(), 'main', action]);
 }
 
 // ---------------------------------------------------------------- main
@@ -217,7 +246,7 @@ process.once('SIGTERM', startPostgresOnExit);
 let sectionA = '';
 let sectionB = '';
 try {
-  log('starting PostgreSQL database, 2 Ferry processes (retention 60 s), proxy, webhook receiver');
+  log(`starting PostgreSQL database, 2 Ferry processes (retention ${RETENTION_S} s), proxy, webhook receiver`);
   await deployment.start();
   const target: JourneyTarget = { port: deployment.proxyPort, ...deployment.app };
   const go = (recorder: JourneyRecorder) => (user: number) => journey(target, user, reloadingTransport(agent, deployment.proxyPort, recorder), recorder);
@@ -245,9 +274,11 @@ try {
   await faults;
   const proxyA = await deployment.proxyStats();
   log(`A: ${recorderA.completed} completed; ${outcomesText(recorderA)}; reloads ${recorderA.reloads}; ${recorderA.reasonsText()}`);
-  log('A: waiting for Ferry to drain (syncs, webhooks, every consent past its 60 s deadline)');
+  log(`A: waiting for Ferry to drain (syncs, webhooks, every consent past its ${RETENTION_S} s deadline)`);
   const verifyA = await settleAndVerify(recorderA.consentIds, sinceA, SETTLE);
   check(verifyA, 'kill -9');
+  // No sync lost: a job in the dead process's hands comes back when its lease (60 s) runs out, before the deadline.
+  if (verifyA.seenSynced < verifyA.seenCount) problems.push(`kill -9: ${verifyA.seenCount - verifyA.seenSynced} consents the app got a code for never had their first sync`);
   if (recorderA.outcomes.deadEnd + recorderA.outcomes.proxyError > 0) problems.push(`kill -9: ${recorderA.outcomes.deadEnd + recorderA.outcomes.proxyError} journeys without a clear ending`);
   const errorLinesA = deployment.ferries.flatMap((f) => f.errorLines());
   log(verificationText(verifyA));
@@ -255,8 +286,8 @@ try {
   sectionA = `
 #### A. \`kill -9\` one of the two processes under load
 
-${RATE} users arriving per second for ${DURATION} s (${recorderA.started} journeys; the rate is about half of what this
-machine takes, so the survivor can carry the load alone); \`kill -9\` of Ferry 1 at ${KILL_AT} s, \`ferry start\` again at ${RESTART_AT} s
+${RATE} users arriving per second for ${DURATION} s (${recorderA.started} journeys; about half the load benchmark's closed-loop peak, the soak's
+rate, so that the survivor can carry it alone); \`kill -9\` of Ferry 1 at ${KILL_AT} s, \`ferry start\` again at ${RESTART_AT} s
 (ready ${(restartMs / 1000).toFixed(1)} s later: migrations checked, server built, /readyz 200). The proxy sent ${proxyA.refusedRetried} requests
 that Ferry 1 refused while it was down on to Ferry 0 and answered ${proxyA.badGateway} requests cut off mid-flight with its own 502.
 
@@ -276,7 +307,7 @@ Ferry error-level log lines: ${errorLinesA.length}${errorLinesA.length > 0 ? ` (
     const query = new URLSearchParams({ client_id: target.clientId, redirect_uri: target.redirectUri, response_type: 'code', scope: 'accounts', state: 'probe' });
     const connectUrl = `/v1/oauth/connect?${query}`;
     const basic = `Basic ${Buffer.from(`${target.clientId}:${target.clientSecret}`).toString('base64')}`;
-    /** A fresh access token (its one-time consent lives 60 s) for the API probe: one journey's code, exchanged. */
+    /** A fresh access token (its one-time consent lives RETENTION_S) for the API probe: one journey's code, exchanged. */
     const freshToken = async () => {
       const walked = await walkFlow(target, 999_999, reloadingTransport(agent, deployment.proxyPort, null));
       const code = new URL(walked.redirect).searchParams.get('code')!;
@@ -293,13 +324,13 @@ Ferry error-level log lines: ${errorLinesA.length}${errorLinesA.length > 0 ? ` (
       while (probing) {
         const [readyz, api, page] = await Promise.all([
           Promise.all(deployment.ferries.map((f) => probe(f.port, '/readyz'))),
-          probe(deployment.proxyPort, '/v1/accounts', { authorization: `Bearer ${accessToken}` }),
+          probeAnswer(deployment.proxyPort, '/v1/accounts', { authorization: `Bearer ${accessToken}` }),
           sendRequest(agent, deployment.proxyPort, 'GET', connectUrl, {}).then(
-            (a) => (a.status === 503 && !a.contentType.startsWith('text/html') ? -503 : a.status),
-            () => 0,
+            (a) => ({ status: a.status === 503 && !a.contentType.startsWith('text/html') ? -503 : a.status, retryAfter: a.retryAfter }),
+            () => ({ status: 0, retryAfter: '' }),
           ),
         ]);
-        samples.push({ t: tB(), readyz, api, page });
+        samples.push({ t: tB(), readyz, api: api.status, page: page.status, apiRetryAfter: api.retryAfter, pageRetryAfter: page.retryAfter });
         await sleep(250);
       }
     };
@@ -368,6 +399,16 @@ Ferry error-level log lines: ${errorLinesA.length}${errorLinesA.length > 0 ? ` (
     if (readyzDuring.some((r) => r !== 503)) problems.push(`PostgreSQL outage: /readyz answered ${tally(readyzDuring)}`);
     if (apiDuring.some((r) => r !== 503)) problems.push(`PostgreSQL outage: the API answered ${tally(apiDuring)}`);
     if (pageDuring.some((r) => r !== 503)) problems.push(`PostgreSQL outage: the connect page answered ${tally(pageDuring)}`);
+    // A 503 tells the client when to come back (error-handler.ts: Retry-After).
+    const retryAfters = (pick: (s: ProbeSample) => [number, string]) => {
+      const values = during.map(pick).filter(([status]) => status === 503).map(([, retryAfter]) => retryAfter);
+      return { missing: values.filter((v) => v === '').length, values: [...new Set(values.filter((v) => v !== ''))] };
+    };
+    const apiRetry = retryAfters((s) => [s.api, s.apiRetryAfter]);
+    const pageRetry = retryAfters((s) => [s.page, s.pageRetryAfter]);
+    if (apiRetry.missing > 0) problems.push(`PostgreSQL outage: ${apiRetry.missing} API 503s without Retry-After`);
+    if (pageRetry.missing > 0) problems.push(`PostgreSQL outage: ${pageRetry.missing} page 503s without Retry-After`);
+    const retryText = (r: { missing: number; values: string[] }) => `${r.values.length === 0 ? 'none' : r.values.map((v) => `\`${v}\``).join(', ')}${r.missing > 0 ? ` (missing on ${r.missing})` : ''}`;
     if (!(Math.max(readyAgain, apiAgain, pageAgain) < 30)) problems.push('PostgreSQL outage: Ferry did not serve again within 30 s of PostgreSQL being back');
     if (recorderB.outcomes.deadEnd + recorderB.outcomes.proxyError > 0) problems.push(`PostgreSQL outage: ${recorderB.outcomes.deadEnd + recorderB.outcomes.proxyError} journeys without a clear ending`);
     log(`B: ${outcomesText(recorderB)}; ${recorderB.reasonsText()}`);
@@ -381,16 +422,16 @@ Ferry error-level log lines: ${errorLinesA.length}${errorLinesA.length > 0 ? ` (
     sectionB = `
 #### B. PostgreSQL stopped for ${PG_OUTAGE} s
 
-${PG_RATE} users per second walked the flow for ${loadSeconds} s; \`pg_ctlcluster --skip-systemctl-redirect ${pgVersion()} main stop -m fast\` at ${PG_STOP_AT} s,
+${PG_RATE} users per second walked the flow for ${loadSeconds} s; \`pg_ctlcluster --skip-systemctl-redirect ${pgVersion()} main stop\` (fast mode) at ${PG_STOP_AT} s,
 \`… start\` ${PG_OUTAGE} s later (PostgreSQL down from ${stoppedAt.toFixed(1)} s, accepting again at ${startedAt.toFixed(1)} s), so that the one-time
 deadlines of the consents made ${PG_STOP_AT - RETENTION_S}–${PG_STOP_AT - RETENTION_S + PG_OUTAGE} s into the run fall while PostgreSQL is away. Probes every
 250 ms from 5 s before the stop: \`/readyz\` on each process, \`GET /v1/accounts\` with a valid token and \`GET /v1/oauth/connect\` (a browser page) through the proxy.
 
-| probe, while PostgreSQL was down | answers | serving again after PostgreSQL was back |
-|---|---|---:|
-| \`/readyz\`, both processes | ${tally(readyzDuring)} | ${ms(readyAgain)} s |
-| \`GET /v1/accounts\` (Bearer) | ${tally(apiDuring)} | ${ms(apiAgain)} s |
-| \`GET /v1/oauth/connect\` (HTML) | ${tally(pageDuring)} | ${ms(pageAgain)} s |
+| probe, while PostgreSQL was down | answers | Retry-After on the 503s | serving again after PostgreSQL was back |
+|---|---|---|---:|
+| \`/readyz\`, both processes | ${tally(readyzDuring)} | (not needed) | ${ms(readyAgain)} s |
+| \`GET /v1/accounts\` (Bearer) | ${tally(apiDuring)} | ${retryText(apiRetry)} | ${ms(apiAgain)} s |
+| \`GET /v1/oauth/connect\` (HTML) | ${tally(pageDuring)} | ${retryText(pageRetry)} | ${ms(pageAgain)} s |
 
 Probes answering anything else once Ferry served again: ${relapses}. The Ferry processes kept their pids (${pidsBefore.join(', ')}): no restart.
 Journeys: **${outcomesText(recorderB)}**; reloads ${recorderB.reloads}. Why journeys did not complete: ${recorderB.reasonsText()}.
@@ -410,7 +451,7 @@ Ferry error-level log lines during B: ${errorLinesB.length}${errorLinesB.length 
 
 Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}; everything shares the 2 cores.
 The deployment of the load benchmark (two \`ferry start\` processes, PostgreSQL, the round-robin proxy), with
-\`FERRY_ONE_TIME_RETENTION=60s\` and the app's webhooks going to a receiver in its own process that dedupes by \`X-Aiia-EventId\`.
+\`FERRY_ONE_TIME_RETENTION=${RETENTION_S}s\` (longer than a job's 60 s lease) and the app's webhooks going to a receiver in its own process that dedupes by \`X-Aiia-EventId\`.
 A journey is the flow, the code exchange and the two reads; a request cut off mid-flight (the connection dropped, or the
 proxy's 502) is sent once more, as a browser reload would. A clear error is an HTML error page from Ferry (\`errorPage\`),
 an OAuth error sent back to the app (\`errorRedirect\`) or a JSON error from the API (\`apiError\`); a \`deadEnd\` is anything else.

@@ -121,7 +121,8 @@ export function ferryEnv(options: FerryEnvOptions, port?: number): NodeJS.Proces
     FERRY_RATE_LIMITS: 'false',
     FERRY_DEMO: 'false',
     FERRY_TRUST_PROXY: '1',
-    LOG_LEVEL: 'warn',
+    // FERRY_BENCH_LOG_LEVEL: the Ferry processes' log level (warn by default: error lines are counted).
+    LOG_LEVEL: process.env.FERRY_BENCH_LOG_LEVEL ?? 'warn',
   };
   if (port !== undefined) env.PORT = String(port);
   // FERRY_BENCH_NODE_OPTIONS: Node flags for the Ferry processes only (e.g. --max-old-space-size=128).
@@ -156,6 +157,8 @@ export class FerryProcess {
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
     logName: string,
+    /** Node flags before the script, and the script that is `ferry` (bin/ferry.js by default). */
+    private readonly launch: { nodeArgs?: string[]; entry?: string } = {},
   ) {
     this.logFile = path.join(OUT_DIR, `${logName}-ferry-${index}.log`);
   }
@@ -171,7 +174,8 @@ export class FerryProcess {
     const started = performance.now();
     // FERRY_BENCH_PROFILE=1: each Ferry process writes a CPU profile under bench/out/issue8/profiles/ when it stops.
     const profile = process.env.FERRY_BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT_DIR, 'profiles')}`] : [];
-    const child = spawn(process.execPath, [...profile, path.join(ROOT, 'bin', 'ferry.js'), 'start'], { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [...profile, ...(this.launch.nodeArgs ?? []), this.launch.entry ?? path.join(ROOT, 'bin', 'ferry.js'), 'start'];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(this.log, { end: false });
     child.stderr.pipe(this.log, { end: false });
     this.child = child;
@@ -217,13 +221,18 @@ export class FerryProcess {
 }
 
 /** GET `path` on a port: the status, or 0 when nothing answered within 3 s. */
-export function probe(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number> {
+export async function probe(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number> {
+  return (await probeAnswer(port, urlPath, headers)).status;
+}
+
+/** GET `path` on a port (JSON asked for): the status and `Retry-After` ('' when absent); status 0 when nothing answered within 3 s. */
+export function probeAnswer(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string }> {
   return new Promise((resolve) => {
     const request = net.connect(port, '127.0.0.1');
     let data = '';
-    const done = (status: number) => {
+    const done = (status: number, retryAfter = '') => {
       request.destroy();
-      resolve(status);
+      resolve({ status, retryAfter });
     };
     request.setTimeout(3000, () => done(0));
     request.on('error', () => done(0));
@@ -233,8 +242,11 @@ export function probe(port: number, urlPath: string, headers: Record<string, str
     });
     request.on('data', (c: Buffer) => {
       data += c.toString('latin1');
-      const match = /^HTTP\/1\.1 (\d{3})/.exec(data);
-      if (match !== null) done(Number(match[1]));
+      const end = data.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const head = data.slice(0, end);
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      done(match === null ? 0 : Number(match[1]), /\r\nretry-after:\s*([^\r]*)/i.exec(head)?.[1]?.trim() ?? '');
     });
   });
 }
@@ -291,6 +303,12 @@ export interface DeploymentOptions {
   retention?: string;
   /** Register the app with a webhook URL to a receiver in its own process. */
   webhooks?: boolean;
+  /** Node flags for the Ferry processes (before the script). */
+  nodeArgs?: string[];
+  /** The `ferry` script the processes run (bin/ferry.js by default). */
+  entry?: string;
+  /** Extra environment for the Ferry processes, e.g. FERRY_MEMORY_PROBE_PORT (given the process index). */
+  extraEnv?: (index: number) => NodeJS.ProcessEnv;
 }
 
 export interface BenchApp {
@@ -329,7 +347,8 @@ export class Deployment {
     this.app = { clientId: created.clientId, clientSecret: created.clientSecret, redirectUri };
     const ports: number[] = [];
     for (let i = 0; i < (this.options.processes ?? 2); i++) ports.push(await freePort());
-    this.ferries = ports.map((port, i) => new FerryProcess(i, port, { ...this.env, PORT: String(port) }, this.options.name));
+    const launch = { ...(this.options.nodeArgs !== undefined ? { nodeArgs: this.options.nodeArgs } : {}), ...(this.options.entry !== undefined ? { entry: this.options.entry } : {}) };
+    this.ferries = ports.map((port, i) => new FerryProcess(i, port, { ...this.env, ...this.options.extraEnv?.(i), PORT: String(port) }, this.options.name, launch));
     await Promise.all(this.ferries.map((f) => f.start()));
     this.proxy = await forkHelper('round-robin-proxy.ts', [String(this.proxyPort), ...ports.map(String)]);
     this.inspector = new pg.Pool({ connectionString: this.databaseUrl, max: 2 });

@@ -38,6 +38,8 @@ export interface Answer {
   contentType: string;
   /** Headers a proxy in front of Ferry may add (bench/lib/round-robin-proxy.ts marks its own 502s). */
   proxyError: boolean;
+  /** `Retry-After`, or '' (Ferry sends one with its 503s). */
+  retryAfter: string;
   body: string;
 }
 
@@ -66,6 +68,7 @@ export function sendRequest(
             setCookie: response.headers['set-cookie'] ?? [],
             contentType: String(response.headers['content-type'] ?? ''),
             proxyError: response.headers['x-bench-proxy-error'] !== undefined,
+            retryAfter: String(response.headers['retry-after'] ?? ''),
             body: Buffer.concat(chunks).toString('utf8'),
           }),
         );
