@@ -32,6 +32,12 @@ export const SWEEP_BATCH_ROWS: Readonly<Record<DatabaseCapabilities['dialect'], 
  * hold the one connection, and every request, for the whole sweep.
  */
 export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 1 };
+/**
+ * A sweep stops starting batches after this long and the next one is due at once
+ * ({@link nextSweepAt}): a job runs on a lease (src/jobs/queue.ts JOB_LEASE_MS, a minute), and a
+ * sweep that outlived it would be claimed again and run twice alongside itself.
+ */
+export const SWEEP_MAX_MS = 30_000;
 /** Abandoned flows and spent credentials are purged this long after they expire. */
 const EXPIRED_GRACE_MS = 60 * 60_000;
 const LAST_SWEEP_SETTING = 'retention:last-sweep';
@@ -67,6 +73,7 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
   let erased = 0;
   let erasedRows = 0;
   let batchSize = pacing.firstBatch ?? SWEEP_BATCH;
+  const sweepStarted = performance.now();
   for (let batch = 0; batch < maxBatches; batch++) {
     const now = clock.now();
     const started = performance.now();
@@ -83,7 +90,7 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
       return consents.length;
     });
     erased += done;
-    if (done < batchSize) break;
+    if (done < batchSize || performance.now() - sweepStarted > SWEEP_MAX_MS) break;
     const tookMs = performance.now() - started;
     batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchRows / Math.max(1, erasedRows / erased))));
     await pause(busyShare < 1 ? (tookMs * (1 - busyShare)) / busyShare : 0);
@@ -169,9 +176,10 @@ async function purgeExpired(db: Kysely<Database>, now: number): Promise<RowCount
   };
 }
 
-/** When the sweeper should run next: at the next deadline, and at least every minute. */
+/** When the sweeper should run next: at the next deadline, and at least every minute; at once while deadlines are overdue. */
 export async function nextSweepAt(db: Kysely<Database>, now: number): Promise<number> {
-  const next = await db.selectFrom('consents').select((eb) => eb.fn.min('delete_at').as('at')).where('delete_at', '>', now).executeTakeFirst();
+  // A deadline already past (a sweep stopped at SWEEP_MAX_MS, or another sweeper's share) means soon.
+  const next = await db.selectFrom('consents').select((eb) => eb.fn.min('delete_at').as('at')).where('delete_at', 'is not', null).executeTakeFirst();
   const at = next?.at === null || next?.at === undefined ? Infinity : Number(next.at);
   return Math.max(now + 250, Math.min(now + SWEEP_INTERVAL_MS, at));
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { sweepExpiredConsents } from '../../src/consents/retention.js';
+import { nextSweepAt, sweepExpiredConsents, SWEEP_INTERVAL_MS } from '../../src/consents/retention.js';
 import { connectConsent, runJobs, type ConnectedConsent } from '../helpers/connect.js';
 import { DIALECTS } from '../helpers/database.js';
 import { createTestClient, createTestServer, type TestClient, type TestServer } from '../helpers/server.js';
@@ -94,6 +94,19 @@ for (const dialect of DIALECTS) {
         grants: regularBefore.grants,
         refresh_tokens: regularBefore.refresh_tokens,
       }, 'the regular consent keeps its data');
+    });
+
+    it('schedules the next sweep at once while deadlines are overdue, else at the next deadline or within a minute', async () => {
+      const db = server.services.database.db;
+      await connectConsent(server, client, { username: 'overdue-one' });
+      const deadline = (await db.selectFrom('consents').select('delete_at').executeTakeFirstOrThrow()).delete_at!;
+      server.clock.set(deadline - 10_000);
+      assert.equal(await nextSweepAt(db, server.clock.now()), deadline, 'at the deadline, 10 s from now');
+      server.clock.set(deadline + 5_000);
+      // Left by a sweep that stopped at its time limit, say.
+      assert.equal(await nextSweepAt(db, server.clock.now()), server.clock.now() + 250);
+      await sweepExpiredConsents({ db, capabilities: server.services.database.capabilities, clock: server.clock });
+      assert.equal(await nextSweepAt(db, server.clock.now()), server.clock.now() + SWEEP_INTERVAL_MS);
     });
 
     it('answers the data API between batches rather than after the whole sweep', async () => {
