@@ -299,7 +299,6 @@ async function runApi(dialect: Dialect): Promise<DialectResult> {
   try {
     database = await openDatabase(bench.config);
     const seeded = await prepare(bench, database, systemClock.now() + 24 * 3600_000);
-    const problems: string[] = [];
     const checks: string[] = [];
     let sizes = '';
     if (bench.file !== null) {
@@ -399,7 +398,12 @@ async function runApi(dialect: Dialect): Promise<DialectResult> {
     const result = await finished;
     sampling = false;
     await sampler;
-    if (erasedAt === null) throw new Error(`${dialect}: the seeded consents were not all erased within ${MAX_SWEEP_S} s`);
+    const problems: string[] = [];
+    if (erasedAt === null) {
+      // Bounded: report what was erased by then.
+      problems.push(`the seeded consents were not all erased within --max-sweep ${MAX_SWEEP_S} s`);
+      erasedAt = Date.now();
+    }
     failures += result.errors + result.timeouts;
 
     // The erasure's window: from the first batch (its receipts' erased_at is the batch's start) to
@@ -408,7 +412,7 @@ async function runApi(dialect: Dialect): Promise<DialectResult> {
     const rows: Record<string, number> = {};
     for (const r of receiptRows) for (const [table, n] of Object.entries(JSON.parse(r.row_counts) as Record<string, number>)) rows[table] = (rows[table] ?? 0) + n;
     const sweepFrom = Math.min(...receiptRows.map((r) => Number(r.erased_at)));
-    const sweepTo = erasedAt;
+    const sweepTo: number = erasedAt;
     const report: Erasure = { erased: receiptRows.length, rows, startedAt: sweepFrom, durationMs: sweepTo - sweepFrom, sweeps: sweeps.size };
     const unloaded = windowOf(times, latencies, unloadedFrom, unloadedTo);
     const during = windowOf(times, latencies, sweepFrom, sweepTo);
