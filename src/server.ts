@@ -134,9 +134,9 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   };
   const paging = new PagingTokens(await deploymentSecret(database.db, 'paging'));
   // Ferry accounts (src/accounts/): sign-in codes go out by SMTP, or to the sandbox mailbox.
-  const mailer = createMailer(config.mail, database.db, clock);
+  const mailer = createMailer(config.mail, database.db, clock, { sandbox: config.sandbox });
   const identity = await createIdentityDeps({ db: database.db, clock, mailer });
-  const mailboxServed = mailer.kind === 'sandbox' && config.sandbox;
+  const mailboxServed = mailer.kind === 'sandbox';
   const secureCookies = issuer.startsWith('https://');
 
   const app = Fastify({
@@ -268,7 +268,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   // Ferry accounts: My connections, sign-in, claiming (issue #6); the sandbox mailbox when no SMTP is configured.
   await app.register(accountRoutes, { identity, database, providers, secureCookies, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl, onErased: () => webhooks.nudge() });
   if (mailboxServed) await app.register(sandboxMailboxRoutes, { db: database.db, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
-  else if (mailer.kind === 'sandbox') app.log.warn('FERRY_SMTP_URL is not set and the sandbox is off: sign-in codes cannot be delivered (set FERRY_SMTP_URL and FERRY_MAIL_FROM)');
+  else if (mailer.kind === 'none') app.log.warn('FERRY_SMTP_URL is not set and the sandbox is off: sign-in codes cannot be delivered (set FERRY_SMTP_URL and FERRY_MAIL_FROM)');
   // The developer portal (issue 9): its sign-in goes through the identity core (src/accounts/).
   await app.register(portalRoutes, {
     database,

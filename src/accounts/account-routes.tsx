@@ -13,7 +13,7 @@ import { accountView, AccountPage, Notice, type AccountView } from './pages/acco
 import { AccountSignInPage, ClaimConfirmPage, ClaimInvalidPage } from './pages/account-sign-in-page.js';
 import { ConnectionsPage, RevokePage } from './pages/connections-page.js';
 import { clearSessionCookie, createUserSession, endUserSession, readUserSession, sessionToken, setSessionCookie, type UserSession } from './sessions.js';
-import { isEmailError, signInErrorText, type SignInState } from './sign-in-state.js';
+import { isEmailError, signInErrorText, signInStatus, type SignInState } from './sign-in-state.js';
 
 export interface AccountRoutesOptions {
   identity: IdentityDeps;
@@ -136,10 +136,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     const claimInfo = claim !== null ? { app: claim.appName, backHref: `/flow/${claim.flowId}/done` } : null;
     if (state?.sent === true) {
       const error = isEmailError(state.error) ? null : signInErrorText(v.t, state);
-      return send(reply, error !== null ? 400 : 200, <AccountSignInPage view={v} state={{ kind: 'code', email: state.email, error, resent: state.notice === 'resent' }} notice={null} claim={claimInfo} />);
+      return send(reply, signInStatus(state ?? undefined, error), <AccountSignInPage view={v} state={{ kind: 'code', email: state.email, error, resent: state.notice === 'resent' }} notice={null} claim={claimInfo} />);
     }
     const error = state !== null ? signInErrorText(v.t, state) : null;
-    return send(reply, error !== null ? 400 : 200, <AccountSignInPage view={v} state={{ kind: 'email', email: state?.email ?? '', error }} notice={notice} claim={claimInfo} />);
+    return send(reply, signInStatus(state ?? undefined, error), <AccountSignInPage view={v} state={{ kind: 'email', email: state?.email ?? '', error }} notice={notice} claim={claimInfo} />);
   });
 
   app.post(`${PATH}/sign-in`, post, async (request, reply) => {

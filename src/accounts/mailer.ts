@@ -13,8 +13,8 @@ export interface Mail {
 
 /** Sends mail: over SMTP when the operator configured a server, else into the sandbox mailbox. */
 export interface Mailer {
-  /** 'smtp' sends for real; 'sandbox' keeps the mail for /sandbox/mailbox. */
-  readonly kind: 'smtp' | 'sandbox';
+  /** 'smtp' sends for real; 'sandbox' keeps the mail for /sandbox/mailbox; 'none' cannot send (no SMTP, sandbox off). */
+  readonly kind: 'smtp' | 'sandbox' | 'none';
   send(mail: Mail): Promise<void>;
 }
 
@@ -28,8 +28,23 @@ export interface MailConfig {
 /** How long the sandbox mailbox keeps mail: it holds addresses and codes, which are personal data. */
 export const SANDBOX_MAIL_TTL_MS = 24 * 3600_000;
 
-export function createMailer(config: MailConfig, db: Kysely<Database>, clock: Clock): Mailer {
-  return config.smtpUrl !== null ? smtpMailer(config.smtpUrl, config.from) : sandboxMailer(db, clock);
+/**
+ * SMTP when configured; else the sandbox mailbox while the sandbox is on; else nothing: with the
+ * sandbox off nobody may read the mailbox page, so keeping mail there would only keep personal data.
+ */
+export function createMailer(config: MailConfig, db: Kysely<Database>, clock: Clock, options: { sandbox?: boolean } = {}): Mailer {
+  if (config.smtpUrl !== null) return smtpMailer(config.smtpUrl, config.from);
+  return options.sandbox === false ? noMailer() : sandboxMailer(db, clock);
+}
+
+/** No way to send: every send fails, so the sign-in pages say the mail could not be sent. */
+export function noMailer(): Mailer {
+  return {
+    kind: 'none',
+    async send() {
+      throw Object.assign(new Error('no mail server is configured (FERRY_SMTP_URL)'), { code: 'ENOMAILSERVER' });
+    },
+  };
 }
 
 /** Real mail through nodemailer's SMTP transport (a connection per message; TLS as the URL says: smtps://, or STARTTLS when offered). */

@@ -49,3 +49,9 @@ export const CODE_MINUTES = CODE_TTL_MS / 60_000;
 export function isEmailError(error: SignInState['error']): boolean {
   return error === 'missing' || error === 'too_long' || error === 'invalid';
 }
+
+/** The status of a sign-in page: 503 when the mail could not go out, 400 for the user's mistakes, else 200. */
+export function signInStatus(state: SignInState | undefined, shownError: string | null): number {
+  if (shownError === null) return 200;
+  return state?.error === 'mail_failed' ? 503 : 400;
+}

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendSignInCode, verifySignInCode } from '../../accounts/identity.js';
 import { ACCOUNT_MESSAGES } from '../../accounts/messages.js';
 import { createUserSession, endUserSession, readUserSession, sessionToken, setSessionCookie } from '../../accounts/sessions.js';
-import { isEmailError, signInErrorText, type SignInState } from '../../accounts/sign-in-state.js';
+import { isEmailError, signInErrorText, signInStatus, type SignInState } from '../../accounts/sign-in-state.js';
 import { isAt, redirectToCurrentStep, sendHtml, type FlowContext } from '../flow-context.js';
 import { moveStep, type FlowData } from '../flow-store.js';
 import type { FormBody } from '../form-body.js';
@@ -34,13 +34,13 @@ export function signInRoutes(kit: FlowRouteKit): void {
     const state = ctx.data.signIn;
     if (state?.sent === true) {
       const error = isEmailError(state.error) ? null : signInErrorText(a, state);
-      return sendHtml(reply, error !== null ? 400 : 200, <SignInPage view={ctx.view} a={a} state={{ kind: 'code', email: state.email, error, resent: state.notice === 'resent' }} />);
+      return sendHtml(reply, signInStatus(state ?? undefined, error), <SignInPage view={ctx.view} a={a} state={{ kind: 'code', email: state.email, error, resent: state.notice === 'resent' }} />);
     }
     const session = request.query.another === undefined && state === undefined ? await currentSession(accounts, request) : null;
     if (session !== null) return sendHtml(reply, 200, <SignInPage view={ctx.view} a={a} state={{ kind: 'continue', email: session.user.email }} />);
     const error = state !== undefined ? signInErrorText(a, state) : null;
     const email = state?.email ?? (await prefilledEmail(kit, ctx));
-    return sendHtml(reply, error !== null ? 400 : 200, <SignInPage view={ctx.view} a={a} state={{ kind: 'email', email, error }} />);
+    return sendHtml(reply, signInStatus(state ?? undefined, error), <SignInPage view={ctx.view} a={a} state={{ kind: 'email', email, error }} />);
   });
 
   app.post<{ Params: IdParams }>('/flow/:id/signin', { schema: kit.hide, config: kit.html }, async (request, reply) => {
