@@ -193,6 +193,24 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
     ferry.clock.offset = 0;
   });
 
+  it('claiming in a browser already signed in: one press on the confirm page', async () => {
+    const page = await newPage();
+    await page.goto(`${ferry.baseUrl}/account`);
+    await signInWithCode(page, 'pia@example.org');
+    await page.getByRole('heading', { level: 1, name: 'My connections' }).waitFor();
+    await page.goto(ferry.connectUrl());
+    await page.getByRole('button', { name: 'Accept and continue' }).click();
+    await bankLoginAndShare(page, 'pia');
+    await page.getByRole('button', { name: 'Keep it in a Ferry account' }).click();
+    await page.waitForURL(/\/account\/claim$/);
+    await page.getByRole('button', { name: 'Keep it in the account pia@example.org' }).waitFor();
+    await checkStep(page, 'claim confirm', 'accounts/6-claim-confirm');
+    await page.getByRole('button', { name: 'Keep it in the account pia@example.org' }).click();
+    await page.waitForURL(stepUrl('claimed'));
+    await page.getByRole('button', { name: 'Continue to Budget Buddy' }).click();
+    await backAtAppWithTokens(page);
+  });
+
   it('a claim link that does not work says so', async () => {
     const page = await newPage();
     await page.goto(`${ferry.baseUrl}/account/claim?flow=${'a'.repeat(43)}&ticket=nope`);

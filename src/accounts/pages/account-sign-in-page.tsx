@@ -39,7 +39,7 @@ export function ClaimConfirmPage({ view, app, backHref }: { view: AccountView; a
   const { t } = view;
   return (
     <AccountPage view={view} title={t.claimTitle}>
-      <p class="lead">{fill(t.claimIntro, { app })}</p>
+      <p class="lead">{fill(t.claimKeepText, { app })}</p>
       <ContinueForm t={{ ...t, continueAs: t.claimKeepAs }} action="/account/claim" csrf={view.csrf} email={view.email ?? ''} anotherHref="/account/sign-in?another=1" />
       <div class="secondary-actions">
         <a class="button-link" href={backHref}>
