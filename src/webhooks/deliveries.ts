@@ -29,12 +29,15 @@ export interface ClaimInput {
   now: number;
   limit: number;
   leaseMs: number;
+  /** Apps whose deliveries are not claimed this time (those at their share of the worker's slots). */
+  skipApps?: readonly string[];
 }
 
 /** Claims up to `limit` due deliveries (and those whose worker's lease ran out). */
 export async function claimDeliveries(db: Kysely<Database>, capabilities: DatabaseCapabilities, input: ClaimInput): Promise<ClaimedDelivery[]> {
   const { claim, now, limit, leaseMs } = input;
   let due = db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
+  if (input.skipApps !== undefined && input.skipApps.length > 0) due = due.where('app_id', 'not in', input.skipApps);
   if (capabilities.supportsSkipLocked) due = due.forUpdate().skipLocked();
   const claimed = await db
     .updateTable('webhook_deliveries')
@@ -70,6 +73,21 @@ export async function claimDeliveries(db: Kysely<Database>, capabilities: Databa
       webhookSecret: app?.webhook_secret ?? null,
     };
   });
+}
+
+/**
+ * Gives claimed deliveries back untried (a worker took more of one app's than its share): due at
+ * once again, the claim's attempt count undone, while the claim is still this worker's.
+ */
+export async function releaseDeliveries(db: Kysely<Database>, claim: string, ids: readonly string[], now: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ next_attempt_at: now, claimed_by: null, attempts: sql`attempts - 1` })
+    .where('id', 'in', ids)
+    .where('claimed_by', '=', claim)
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 /** A try's result as stored: `retryAt` null means no further try (delivered, or failed for good). */

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { FerryDatabase } from '../db/database.js';
 import { systemResolver, type AddressPolicy, type HostResolver } from './address-guard.js';
-import { claimDeliveries, pruneFinishedDeliveries, pruneOldEvents, recordTry, type ClaimedDelivery, type TryRecord, type TryResult } from './deliveries.js';
+import { claimDeliveries, pruneFinishedDeliveries, pruneOldEvents, recordTry, releaseDeliveries, type ClaimedDelivery, type TryRecord, type TryResult } from './deliveries.js';
 import { webhookBody } from './envelope.js';
 import { retryDelayMs } from './retry-schedule.js';
 import { createAgents, sendWebhook, type AttemptKind, type AttemptOutcome, type SenderOptions } from './sender.js';
@@ -18,6 +18,11 @@ export interface WebhookDispatcherOptions {
   timeoutMs: number;
   /** Tries in flight at once in this process. */
   concurrency?: number;
+  /**
+   * Tries in flight at once for one app (half the concurrency by default): an app whose receiver
+   * hangs holds at most these slots until its tries time out, and the other apps' webhooks go on.
+   */
+  perAppConcurrency?: number;
   /** How often an idle dispatcher looks for due deliveries (a `nudge()` looks at once). */
   pollIntervalMs?: number;
   resolver?: HostResolver;
@@ -51,6 +56,10 @@ export class WebhookDispatcher {
   private readonly random: () => number;
   private readonly sender: SenderOptions;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly perAppConcurrency: number;
+  /** Tries in flight per app, in this process. */
+  private readonly inFlightByApp = new Map<string, number>();
+  private lastClaimSkippedApps = false;
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<number> | null = null;
@@ -59,6 +68,7 @@ export class WebhookDispatcher {
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    this.perAppConcurrency = Math.max(1, Math.min(this.concurrency, options.perAppConcurrency ?? Math.ceil(this.concurrency / 2)));
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.leaseMs = 2 * options.timeoutMs + 5_000;
     this.random = options.random ?? Math.random;
@@ -98,8 +108,10 @@ export class WebhookDispatcher {
     for (;;) {
       const claimed = await this.claimMore();
       total += claimed;
-      if (claimed === 0 && this.inFlight.size === 0) return total;
-      if (claimed === 0) await Promise.race(this.inFlight);
+      // Nothing claimed and nothing in flight is the end, unless that claim passed over apps at their
+      // share whose tries have all ended meanwhile: their deliveries may still be due.
+      if (claimed === 0 && this.inFlight.size === 0 && !this.lastClaimSkippedApps) return total;
+      if (claimed === 0 && this.inFlight.size > 0) await Promise.race(this.inFlight);
     }
   }
 
@@ -147,23 +159,35 @@ export class WebhookDispatcher {
     if (free <= 0) return 0;
     this.claiming = (async () => {
       const { database, clock } = this.options;
-      const deliveries = await claimDeliveries(database.db, database.capabilities, {
-        claim: `${this.workerId}:${++this.claimSeq}`,
-        now: clock.now(),
-        limit: free,
-        leaseMs: this.leaseMs,
-      });
-      for (const delivery of deliveries) this.track(this.deliver(delivery));
-      return deliveries.length;
+      const claim = `${this.workerId}:${++this.claimSeq}`;
+      const atShare = [...this.inFlightByApp].filter(([, n]) => n >= this.perAppConcurrency).map(([appId]) => appId);
+      this.lastClaimSkippedApps = atShare.length > 0;
+      const deliveries = await claimDeliveries(database.db, database.capabilities, { claim, now: clock.now(), limit: free, leaseMs: this.leaseMs, skipApps: atShare });
+      // One claim may bring more of one app's deliveries than its share: those go back, untried.
+      const excess: string[] = [];
+      for (const delivery of deliveries) {
+        const busy = this.inFlightByApp.get(delivery.appId) ?? 0;
+        if (busy >= this.perAppConcurrency) {
+          excess.push(delivery.id);
+          continue;
+        }
+        this.inFlightByApp.set(delivery.appId, busy + 1);
+        this.track(this.deliver(delivery), delivery.appId);
+      }
+      await releaseDeliveries(database.db, claim, excess, clock.now());
+      return deliveries.length - excess.length;
     })().finally(() => {
       this.claiming = null;
     });
     return this.claiming;
   }
 
-  private track(promise: Promise<void>): void {
+  private track(promise: Promise<void>, appId: string): void {
     const tracked = promise.finally(() => {
       this.inFlight.delete(tracked);
+      const left = (this.inFlightByApp.get(appId) ?? 1) - 1;
+      if (left > 0) this.inFlightByApp.set(appId, left);
+      else this.inFlightByApp.delete(appId);
       // Refill in batches, not one claim per finished try; an empty pipeline refills at once.
       if (!this.stopped && (this.inFlight.size === 0 || this.concurrency - this.inFlight.size >= Math.ceil(this.concurrency / 4))) this.schedule(0);
     });

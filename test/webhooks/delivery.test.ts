@@ -199,6 +199,28 @@ for (const dialect of DIALECTS) {
       assert.equal((await testDb.database.db.selectFrom('events').selectAll().where('app_id', '=', app.clientId).execute()).length, 0);
     });
 
+    it('keeps delivering to other apps while one app’s receiver hangs (a share of the slots per app)', async () => {
+      const hanging = await startReceiver(() => 'hang');
+      try {
+        const stuck = await createWebhookApp(testDb.database, clock, hanging.url);
+        // The hanging app's backlog is older, so it is first in line.
+        await recordTestEvents(testDb.database, clock, stuck.clientId, 40);
+        const ids = await recordTestEvents(testDb.database, clock, app.clientId, 10);
+        const dispatcher = createDispatcher(testDb.database, clock, { concurrency: 8, perAppConcurrency: 4, timeoutMs: 20_000 });
+        dispatcher.start();
+        const started = Date.now();
+        while (receiver.received.length < 10 && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(new Set(receiver.eventIds()), new Set(ids), 'the other app got every event while the hanging one held its share');
+        assert.equal(hanging.received.length, 4, 'the hanging app holds 4 slots, no more');
+        const stuckRows = await testDb.database.db.selectFrom('webhook_deliveries').select(['attempts', 'claimed_by']).where('app_id', '=', stuck.clientId).execute();
+        assert.equal(stuckRows.filter((r) => r.attempts > 0).length, 4, 'deliveries given back untried count no try');
+        await hanging.close();
+        await dispatcher.stop();
+      } finally {
+        await hanging.close();
+      }
+    });
+
     it('lets two workers share the queue: each event is tried once', async () => {
       const ids = await recordTestEvents(testDb.database, clock, app.clientId, 120);
       // What is checked is exclusivity, not speed: a time limit no busy machine reaches, so every try lands.
