@@ -86,7 +86,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function xs2aSandboxRoutes(fastify: FastifyInstance, options: Xs2aSandboxRoutesOptions): Promise<void> {
   const clock = options.clock ?? systemClock;
-  const contract = options.contract ?? OpenApiContract.berlinGroup();
+  // The Berlin Group file is read on the first call to this bank, not at start: a deployment that
+  // never uses the simulated NextGenPSD2 bank does not hold it (issue 8, memory per process).
+  let contract = options.contract;
+  const theContract = () => (contract ??= OpenApiContract.berlinGroup());
   const prefix = fastify.prefix;
   const pagesUrl = () => (typeof options.pagesUrl === 'function' ? options.pagesUrl() : options.pagesUrl).replace(/\/+$/, '');
   // A bank's interface, not Ferry's: kept out of Ferry's OpenAPI document.
@@ -142,7 +145,7 @@ export async function xs2aSandboxRoutes(fastify: FastifyInstance, options: Xs2aS
       const socket = request.raw.socket as Partial<TLSSocket>;
       const clientCertificate = socket.authorized === true;
       const path = request.url.split('?')[0]!.slice(prefix.length);
-      calls.set(request, { operationId: contract.operationId(request.method, path), path, requestProblems: [], userPresent: header(request, 'psu-ip-address') !== undefined, signed: false, clientCertificate });
+      calls.set(request, { operationId: theContract().operationId(request.method, path), path, requestProblems: [], userPresent: header(request, 'psu-ip-address') !== undefined, signed: false, clientCertificate });
       if (options.requireClientCertificate === true && !clientCertificate) {
         const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
         return send(reply, tppError(401, presented ? 'CERTIFICATE_INVALID' : 'CERTIFICATE_MISSING'));
@@ -153,7 +156,7 @@ export async function xs2aSandboxRoutes(fastify: FastifyInstance, options: Xs2aS
       const call = calls.get(request)!;
       const headers = headersOf(request);
       const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
-      const checked = contract.checkRequest({ method: request.method, path: call.path, query, headers, body: request.body });
+      const checked = theContract().checkRequest({ method: request.method, path: call.path, query, headers, body: request.body });
       call.requestProblems = checked.problems;
       if (checked.problems.length > 0) return send(reply, tppError(400, 'FORMAT_ERROR', checked.problems[0]));
       if (options.requireSignature === true || headers.signature !== undefined) {
@@ -199,7 +202,7 @@ export async function xs2aSandboxRoutes(fastify: FastifyInstance, options: Xs2aS
         }
         const headers: Record<string, string | undefined> = {};
         for (const [name, value] of Object.entries(reply.getHeaders())) headers[name.toLowerCase()] = value === undefined ? undefined : String(value);
-        const responseProblems = contract.checkResponse(request.method, call.path, { status: reply.statusCode, headers, body }).problems;
+        const responseProblems = theContract().checkResponse(request.method, call.path, { status: reply.statusCode, headers, body }).problems;
         options.onExchange({ operationId: call.operationId, method: request.method, path: call.path, status: reply.statusCode, requestProblems: call.requestProblems, responseProblems, userPresent: call.userPresent, signed: call.signed, clientCertificate: call.clientCertificate });
       }
       return payload;
