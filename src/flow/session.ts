@@ -97,13 +97,13 @@ export function flowParams(flow: FlowSessionRow): ConnectParams {
 }
 
 /**
- * Reads the flow row for step 4's write, after writing to it: writing first takes the row lock
+ * Reads the flow row for step 4's write, by writing to it: the write takes the row lock
  * (PostgreSQL) or the write lock (SQLite), so a double-posted form waits here and then finds the
- * consent the first one created or renewed.
+ * consent the first one created or renewed (RETURNING gives the row as it is once the lock is
+ * held: one round trip, not an update and then a select; issue 8).
  */
 async function lockFlowRow(trx: Kysely<Database>, flowId: string, now: number): Promise<FlowSessionRow> {
-  await trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).execute();
-  return trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+  return trx.updateTable('flow_sessions').set({ updated_at: now }).where('id', '=', flowId).returningAll().executeTakeFirstOrThrow();
 }
 
 /**
@@ -199,15 +199,16 @@ export async function finishFlowSession(
   const { db, clock } = deps;
   const now = clock.now();
   return db.transaction().execute(async (trx) => {
-    const claimed = await trx
+    // The step guard and the read of the flow in one round trip (RETURNING; issue 8).
+    const flow = await trx
       .updateTable('flow_sessions')
       .set({ step: 'returned', updated_at: now })
       .where('id', '=', flowId)
       .where('step', result.fromStep !== undefined ? '=' : '!=', result.fromStep ?? 'returned')
       .where('expires_at', '>', now)
+      .returningAll()
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return null;
-    const flow = await trx.selectFrom('flow_sessions').selectAll().where('id', '=', flowId).executeTakeFirstOrThrow();
+    if (flow === undefined) return null;
     const params = flowParams(flow);
     let consentId = flow.consent_id;
     if (consentId === null) {
