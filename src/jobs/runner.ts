@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { FerryDatabase } from '../db/database.js';
 import type { JobRow } from '../db/schema.js';
+import { isDatabaseUnavailable } from '../http/error-handler.js';
 import { claimJobs, completeJob, failJob } from './queue.js';
 
 /** What a job handler reports: done, or try again later with the reason (jobs report, they don't throw). */
@@ -94,7 +95,9 @@ export class JobRunner {
     try {
       outcome = handler === undefined ? { status: 'retry', error: `no handler for ${job.kind}` } : await handler(job, JSON.parse(job.payload) as Record<string, unknown>);
     } catch (error) {
-      logger.error({ err: error, jobId: job.id, kind: job.kind }, 'job handler threw');
+      // The database away for a moment (a restart, a failover) is no bug: a warning, and the job runs again.
+      if (isDatabaseUnavailable(error)) logger.warn({ err: brief(error), jobId: job.id, kind: job.kind }, 'job could not reach the database');
+      else logger.error({ err: error, jobId: job.id, kind: job.kind }, 'job handler threw');
       outcome = { status: 'retry', error: error instanceof Error ? error.message : String(error) };
     }
     try {
@@ -105,7 +108,14 @@ export class JobRunner {
       }
     } catch (error) {
       // Its lease runs out and another round takes it up again: nothing is lost.
-      logger.error({ err: error, jobId: job.id }, 'could not record a job outcome');
+      if (isDatabaseUnavailable(error)) logger.warn({ err: brief(error), jobId: job.id }, 'could not record a job outcome: the database is unreachable');
+      else logger.error({ err: error, jobId: job.id }, 'could not record a job outcome');
     }
   }
+}
+
+/** An error's message and code, without the stack: a database outage logs one line per job, not a trace. */
+function brief(error: unknown): { message: string; code?: unknown } {
+  const e = error as { message?: unknown; code?: unknown };
+  return { message: String(e?.message ?? error), ...(e?.code !== undefined ? { code: e.code } : {}) };
 }
