@@ -15,6 +15,7 @@ import { demoRoutes } from './demo/demo-routes.js';
 import { docsRoutes } from './http/docs-routes.js';
 import { assetRoutes } from './http/assets.js';
 import { installRequestLog } from './http/request-log.js';
+import { createConsentRevoker } from './consents/revoke.js';
 import { completeOpenApiDocument } from './http/openapi.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -261,12 +262,14 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   if (config.sandbox) {
     await app.register(xs2aSandboxRoutes, { prefix: '/sandbox/xs2a', db: database.db, clock, pagesUrl: `${issuer}/sandbox/xs2a`, slowMs: providers.slowStepMs });
   }
-  await app.register(consentRoutes, { database, clock, onErased: () => webhooks.nudge() });
+  // One way to revoke a consent, for the app's API, the portal and My connections (src/consents/revoke.ts).
+  const revoker = createConsentRevoker({ database, clock, providers, log: app.log, onErased: () => webhooks.nudge() });
+  await app.register(consentRoutes, { database, clock, revoker });
   await app.register(webhookRoutes, { database, clock, onQueued: () => webhooks.nudge() });
   await app.register(dataRoutes, { database, clock, tokens, providers, paging, issuer, flowStartPath: FLOW_START_PATH });
   await app.register(docsRoutes);
   // Ferry accounts: My connections, sign-in, claiming (issue #6); the sandbox mailbox when no SMTP is configured.
-  await app.register(accountRoutes, { identity, database, providers, secureCookies, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl, onErased: () => webhooks.nudge() });
+  await app.register(accountRoutes, { identity, database, providers, secureCookies, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl, revoker });
   if (mailboxServed) await app.register(sandboxMailboxRoutes, { db: database.db, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
   else if (mailer.kind === 'none') app.log.warn('FERRY_SMTP_URL is not set and the sandbox is off: sign-in codes cannot be delivered (set FERRY_SMTP_URL and FERRY_MAIL_FROM)');
   // The developer portal (issue 9): its sign-in goes through the identity core (src/accounts/).
@@ -279,7 +282,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     identity,
     mailboxUrl: mailboxServed ? '/sandbox/mailbox' : null,
     onWebhookQueued: () => webhooks.nudge(),
-    onErased: () => webhooks.nudge(),
+    revoker,
   });
   if (config.demo) await app.register(demoRoutes, { db: database.db, clock, publicUrl: issuer });
   // Ferry's home page links the portal; registered last, and only if no other module serves '/'.

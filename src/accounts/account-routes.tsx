@@ -6,6 +6,7 @@ import { requestCulture, type ProviderCatalogue } from '../flow/flow-context.js'
 import { registerFormBodyParser, type FormBody } from '../flow/form-body.js';
 import { renderPage } from '../http/page.js';
 import { recordClaim, verifyClaimTicket } from './claim.js';
+import type { ConsentRevoker } from '../consents/revoke.js';
 import { findUserConnection, listUserConnections, revokeUserConsent } from './connections.js';
 import { formSecret, formToken, formTokenMatches, type FormSecretCookie } from './form-secret.js';
 import { sendSignInCode, verifySignInCode, type IdentityDeps } from './identity.js';
@@ -23,8 +24,8 @@ export interface AccountRoutesOptions {
   secureCookies: boolean;
   termsUrl: string | null;
   privacyUrl: string | null;
-  /** Called after a consent was erased (its webhooks go out soon). */
-  onErased?: () => void;
+  /** Revocation: erasure, webhooks and the bank's consent (src/consents/revoke.ts). */
+  revoker: ConsentRevoker;
 }
 
 const SIGN_IN_COOKIE = 'ferry_account_signin';
@@ -209,10 +210,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (!checkPost(request, reply, user)) return reply;
     if (user === null) return reply.redirect(`${PATH}/sign-in`, 303);
     const consentId = request.params.consentId.slice(0, 64);
-    const receipt = await revokeUserConsent(db, database.capabilities, { userId: user.user.id, consentId, now: clock.now() });
+    const receipt = await revokeUserConsent(options.revoker, { userId: user.user.id, consentId });
     if (receipt === null) return reply.redirect(`${PATH}?done=unknown`, 303);
-    request.log.info({ consentId, appId: receipt.app_id }, 'consent revoked by its user and erased');
-    options.onErased?.();
     return reply.redirect(`${PATH}?done=revoked`, 303);
   });
 

@@ -1,8 +1,6 @@
 import type { Kysely } from 'kysely';
-import { eraseConsent, lockConsent } from '../consents/erase.js';
-import type { DatabaseCapabilities } from '../db/database.js';
+import type { ConsentRevoker } from '../consents/revoke.js';
 import type { Database, DeletionReceiptRow } from '../db/schema.js';
-import { recordEvent } from '../events/outbox.js';
 import { maskedAccountNumber } from '../flow/format.js';
 import { KEPT_APP_ID } from './claim.js';
 
@@ -62,15 +60,7 @@ export async function findUserConnection(db: Kysely<Database>, userId: string, c
  * (DELETE /v1/consents/{id}, src/consents/routes.ts): `ConsentRevoked`, then the consent's data
  * is erased at once with a receipt and `DataDeleted`. Null when the consent is not the user's.
  */
-export async function revokeUserConsent(
-  db: Kysely<Database>,
-  capabilities: DatabaseCapabilities,
-  input: { userId: string; consentId: string; now: number },
-): Promise<DeletionReceiptRow | null> {
-  return db.transaction().execute(async (trx) => {
-    const consent = await lockConsent(trx, capabilities, input.consentId);
-    if (consent === undefined || (consent.user_id !== input.userId && consent.claimed_by !== input.userId)) return null;
-    await recordEvent(trx, { appId: consent.app_id, consentId: consent.id, event: 'ConsentRevoked', data: null, now: input.now });
-    return eraseConsent(trx, consent, 'ConsentRevoked', input.now);
-  });
+export async function revokeUserConsent(revoker: ConsentRevoker, input: { userId: string; consentId: string }): Promise<DeletionReceiptRow | null> {
+  const revoked = await revoker.revoke(input.consentId, (consent) => consent.user_id === input.userId || consent.claimed_by === input.userId);
+  return revoked?.receipt ?? null;
 }

@@ -5,15 +5,14 @@ import type { Clock } from '../clock.js';
 import type { FerryDatabase } from '../db/database.js';
 import type { ConsentRow, DeletionReceiptRow } from '../db/schema.js';
 import { NotFound } from '../errors.js';
-import { recordEvent } from '../events/outbox.js';
 import { authenticateClient, readClientCredentials } from '../oauth/client-auth.js';
-import { eraseConsent, lockConsent } from './erase.js';
+import type { ConsentRevoker } from './revoke.js';
 
 export interface ConsentRoutesOptions {
   database: FerryDatabase;
   clock: Clock;
-  /** Called after a consent was erased (e.g. to deliver its webhooks soon). */
-  onErased?: () => void;
+  /** Revocation: erasure, webhooks and the bank's consent (src/consents/revoke.ts). */
+  revoker: ConsentRevoker;
 }
 
 const ReceiptSchema = Type.Object({
@@ -76,18 +75,8 @@ export async function consentRoutes(fastify: FastifyInstance, options: ConsentRo
     async (request) => {
       const client = await authenticate(request);
       const consentId = request.params.consentId;
-      const receipt = await db.transaction().execute(async (trx) => {
-        const consent = await lockConsent(trx, database.capabilities, consentId);
-        if (consent === undefined || consent.app_id !== client.id) return null;
-        const now = clock.now();
-        await recordEvent(trx, { appId: consent.app_id, consentId, event: 'ConsentRevoked', data: null, now });
-        return eraseConsent(trx, consent, 'ConsentRevoked', now);
-      });
-      if (receipt !== null) {
-        request.log.info({ consentId, appId: client.id }, 'consent revoked and erased');
-        options.onErased?.();
-        return receiptView(receipt);
-      }
+      const revoked = await options.revoker.revoke(consentId, (consent) => consent.app_id === client.id);
+      if (revoked !== null) return receiptView(revoked.receipt);
       const earlier = await db.selectFrom('deletion_receipts').selectAll().where('consent_id', '=', consentId).where('app_id', '=', client.id).executeTakeFirst();
       if (earlier === undefined) throw new NotFound('No such consent for this app.');
       return receiptView(earlier);

@@ -1,9 +1,7 @@
 import type { Kysely } from 'kysely';
 import { consentView, receiptView } from '../consents/routes.js';
-import { eraseConsent, lockConsent } from '../consents/erase.js';
-import type { FerryDatabase } from '../db/database.js';
+import type { ConsentRevoker } from '../consents/revoke.js';
 import type { Database } from '../db/schema.js';
-import { recordEvent } from '../events/outbox.js';
 
 export const CONSENTS_SHOWN = 50;
 
@@ -28,13 +26,7 @@ export async function listAppConsents(db: Kysely<Database>, appId: string, now: 
  * in one transaction, the consent's lock, a ConsentRevoked event, and the erasure with its
  * receipt and DataDeleted event. False when the app has no such consent (erased already, or another app's).
  */
-export async function revokeAppConsent(database: FerryDatabase, appId: string, consentId: string, now: number): Promise<boolean> {
+export async function revokeAppConsent(revoker: ConsentRevoker, appId: string, consentId: string): Promise<boolean> {
   if (consentId.length > 64) return false;
-  const receipt = await database.db.transaction().execute(async (trx) => {
-    const consent = await lockConsent(trx, database.capabilities, consentId);
-    if (consent === undefined || consent.app_id !== appId) return null;
-    await recordEvent(trx, { appId, consentId, event: 'ConsentRevoked', data: null, now });
-    return eraseConsent(trx, consent, 'ConsentRevoked', now);
-  });
-  return receipt !== null;
+  return (await revoker.revoke(consentId, (consent) => consent.app_id === appId)) !== null;
 }

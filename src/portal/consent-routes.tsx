@@ -23,14 +23,11 @@ export function consentRoutes(kit: PortalKit): void {
 
   app.post<{ Params: { appId: string; consentId: string } }>('/portal/apps/:appId/consents/:consentId/revoke', guarded, async (request, reply) => {
     const found = await kit.loadApp(request);
-    const revoked = await revokeAppConsent(kit.options.database, found.id, request.params.consentId, clock.now());
+    const revoked = await revokeAppConsent(kit.options.revoker, found.id, request.params.consentId);
     if (!revoked) {
       // Erased a moment ago (a double post, another tab): the receipt says so; anything else is not this app's.
       const receipt = await db.selectFrom('deletion_receipts').select('consent_id').where('consent_id', '=', request.params.consentId).where('app_id', '=', found.id).executeTakeFirst();
       if (receipt === undefined) throw new NotFound('No such consent for this app.');
-    } else {
-      request.log.info({ appId: found.id, consentId: request.params.consentId }, 'portal: consent revoked and erased');
-      kit.options.onErased?.();
     }
     return kit.seeOther(reply, `${appPath(found.id, '/consents')}?done=revoked`);
   });

@@ -1,3 +1,4 @@
+import type { ConsentRevoker } from '../consents/revoke.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { VNode } from 'preact';
@@ -29,8 +30,8 @@ export interface PortalOptions {
   mailboxUrl: string | null;
   /** A webhook delivery was queued for now (the dispatcher looks at once). */
   onWebhookQueued?: () => void;
-  /** A consent was erased (its webhooks are due). */
-  onErased?: () => void;
+  /** Revocation: erasure, webhooks and the bank's consent (src/consents/revoke.ts). */
+  revoker: ConsentRevoker;
 }
 
 /** What every portal route module is built from. */
