@@ -3,35 +3,16 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { BankProvider, ProviderConnection } from '../../src/providers/types.js';
 import { connectConsent, runJobs } from '../helpers/connect.js';
 import { DIALECTS } from '../helpers/database.js';
+import { WrappedBank } from '../helpers/wrapped-bank.js';
 import { createTestClient, createTestServer, type TestClient, type TestServer } from '../helpers/server.js';
 
 /** TestDataBank1 under another id, with a consent at the bank that Ferry can end (as NextGenPSD2 banks have). */
-class EndableBank implements BankProvider {
-  inner!: BankProvider;
+class EndableBank extends WrappedBank {
   ended: ProviderConnection[] = [];
   fail = false;
-  describe() {
-    return {
-      id: 'EndableBank',
-      name: 'Endable Bank',
-      countryCode: 'DK',
-      currency: 'DKK',
-      logoUrl: '/assets/banks/testdatabank1.svg',
-      status: 'Up' as const,
-      loginMethods: ['Password' as const],
-      requiresSupervisedUpdate: false,
-    };
+  constructor() {
+    super('EndableBank', 'Endable Bank');
   }
-  startLogin: BankProvider['startLogin'] = (ctx) => this.inner.startLogin(ctx);
-  continueLogin: BankProvider['continueLogin'] = async (state, input, ctx) => {
-    const step = await this.inner.continueLogin(state, input, ctx);
-    return step.kind === 'done' ? { ...step, connection: { ...step.connection, providerId: 'EndableBank', data: { ...step.connection.data, inner: step.connection.providerId } } } : step;
-  };
-  private unwrap(connection: ProviderConnection): ProviderConnection {
-    return { ...connection, providerId: String(connection.data?.inner) };
-  }
-  listAccounts: BankProvider['listAccounts'] = (connection, ctx) => this.inner.listAccounts(this.unwrap(connection), ctx);
-  fetchTransactions: BankProvider['fetchTransactions'] = (connection, accountId, range, ctx) => this.inner.fetchTransactions(this.unwrap(connection), accountId, range, ctx);
   revokeConnection: NonNullable<BankProvider['revokeConnection']> = async (connection) => {
     this.ended.push(connection);
     if (this.fail) throw new Error('the bank is down');

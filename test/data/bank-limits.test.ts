@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { syncConsent } from '../../src/data/sync.js';
 import { ConnectionExpiredError, RateLimitedError } from '../../src/providers/errors.js';
-import type { BankProvider, ProviderConnection } from '../../src/providers/types.js';
+import { WrappedBank } from '../helpers/wrapped-bank.js';
 import { connectConsent, runJobs } from '../helpers/connect.js';
 import { DIALECTS } from '../helpers/database.js';
 import { createTestClient, createTestServer, type TestClient, type TestServer } from '../helpers/server.js';
@@ -13,45 +13,16 @@ import { csrfOf, FlowBrowser, location, signInAtFlowStep } from '../flow/flow-cl
  * real bank's does (429 / spent read budget, or a consent that ended at the bank). The real
  * NextGenPSD2 connector raises these errors (test/providers/nextgenpsd2); this checks what the sync does with them.
  */
-class MoodyBank implements BankProvider {
+class MoodyBank extends WrappedBank {
   mood: 'fine' | 'rate-limited' | 'expired' = 'fine';
   retryAt = 0;
-  inner!: BankProvider;
-  describe() {
-    return {
-      id: 'MoodyBank',
-      name: 'Moody Bank',
-      countryCode: 'DK',
-      currency: 'DKK',
-      logoUrl: '/assets/banks/testdatabank1.svg',
-      status: 'Up' as const,
-      loginMethods: ['Password' as const],
-      requiresSupervisedUpdate: false,
-    };
+  constructor() {
+    super('MoodyBank', 'Moody Bank');
   }
-  startLogin: BankProvider['startLogin'] = async (ctx) => {
-    const step = await this.inner.startLogin(ctx);
-    return step;
-  };
-  continueLogin: BankProvider['continueLogin'] = async (state, input, ctx) => {
-    const step = await this.inner.continueLogin(state, input, ctx);
-    return step.kind === 'done' ? { ...step, connection: { ...step.connection, providerId: 'MoodyBank', data: { ...step.connection.data, inner: step.connection.providerId } } } : step;
-  };
-  private check(): void {
+  protected override beforeRead(): void {
     if (this.mood === 'rate-limited') throw new RateLimitedError('the bank said 429', this.retryAt, 'bank');
     if (this.mood === 'expired') throw new ConnectionExpiredError('the consent at the bank ended', 'Expired');
   }
-  private unwrap(connection: ProviderConnection): ProviderConnection {
-    return { ...connection, providerId: String(connection.data?.inner) };
-  }
-  listAccounts: BankProvider['listAccounts'] = async (connection, ctx) => {
-    this.check();
-    return this.inner.listAccounts(this.unwrap(connection), ctx);
-  };
-  fetchTransactions: BankProvider['fetchTransactions'] = async (connection, accountId, range, ctx) => {
-    this.check();
-    return this.inner.fetchTransactions(this.unwrap(connection), accountId, range, ctx);
-  };
 }
 
 for (const dialect of DIALECTS) {
