@@ -31,6 +31,13 @@ export interface FerryDatabase {
    */
   runPrepared<Row>(query: PreparedSql, parameters: readonly unknown[]): Promise<Row[]>;
   /**
+   * Runs an INSERT, UPDATE or DELETE compiled once ({@link prepareQuery}) that returns no rows, and
+   * says how many rows it changed. On SQLite it joins the group commit ({@link groupCommit}): the
+   * small writes of the requests read in one turn of the event loop share one COMMIT, and the
+   * promise settles after it. On PostgreSQL, a named statement of its own.
+   */
+  runPreparedWrite(query: PreparedSql, parameters: readonly unknown[]): Promise<number>;
+  /**
    * SQLite only (undefined on PostgreSQL): group commit. `work` runs synchronously on the raw
    * connection, in its own SAVEPOINT of one `BEGIN IMMEDIATE … COMMIT` shared by all the work
    * queued in the same turn of the event loop; the promise settles after the COMMIT, so a write is
@@ -118,10 +125,12 @@ function openSqlite(file: string): FerryDatabase {
       await writeChunks(rows, statementSql, [...columns, key], (chunk) => kyselyBulk.update(table, key, chunk));
     },
   };
+  const groupCommit = groupCommitter(sqlite, db);
+  const writes = new Map<string, SQLite.Statement>();
   return {
     db,
     bulk,
-    groupCommit: groupCommitter(sqlite, db),
+    groupCommit,
     capabilities: { dialect: 'sqlite', supportsSkipLocked: false, multiHost: false },
     async ping() {
       sqlite.prepare('select 1').get();
@@ -142,6 +151,16 @@ function openSqlite(file: string): FerryDatabase {
       const rows = new Array<Row>(values.length);
       for (let i = 0; i < values.length; i++) rows[i] = entry.toRow(values[i]!) as Row;
       return rows;
+    },
+    runPreparedWrite(query: PreparedSql, parameters: readonly unknown[]): Promise<number> {
+      return groupCommit((connection) => {
+        let statement = writes.get(query.sql);
+        if (statement === undefined) {
+          statement = connection.prepare(query.sql);
+          writes.set(query.sql, statement);
+        }
+        return statement.run(parameters).changes;
+      });
     },
     async close() {
       await db.destroy();
@@ -394,6 +413,10 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
       const result = await pool.query({ name: query.name, text: query.sql, values: parameters as unknown[] });
       return result.rows as Row[];
     },
+    async runPreparedWrite(query: PreparedSql, parameters: readonly unknown[]): Promise<number> {
+      const result = await pool.query({ name: query.name, text: query.sql, values: parameters as unknown[] });
+      return result.rowCount ?? 0;
+    },
     async close() {
       await db.destroy();
       // Kysely ends the pool only if it ran a query itself; prepared queries use the pool directly.
@@ -411,6 +434,8 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
 export interface PreparedQuery<Params, Row> {
   all(params: Params): Promise<Row[]>;
   first(params: Params): Promise<Row | undefined>;
+  /** For an INSERT, UPDATE or DELETE without RETURNING: runs it ({@link FerryDatabase.runPreparedWrite}) and says how many rows it changed. */
+  write(params: Params): Promise<number>;
 }
 
 /** `param('name')` in a prepared query's builder: a stand-in of the parameter's type. */
@@ -441,8 +466,33 @@ export function prepareQuery<Params extends Record<string, unknown>, Query exten
   return {
     all: (params) => database.runPrepared<Row>(query, parametersOf(params)),
     first: async (params) => (await database.runPrepared<Row>(query, parametersOf(params)))[0],
+    write: (params) => database.runPreparedWrite(query, parametersOf(params)),
   };
 }
+
+/**
+ * {@link prepareQuery} for code handed a Kysely instance: when `db` is an adapter's own instance,
+ * the query compiled once for that database under `key` (one key per shape of query); undefined
+ * for a transaction or another instance, which should run the query through Kysely.
+ */
+export function preparedFor<Params extends Record<string, unknown>>(
+  db: Kysely<Database>,
+  key: string,
+  build: (kysely: Kysely<Database>, param: QueryParam<Params>) => Compilable<unknown>,
+): PreparedQuery<Params, unknown> | undefined {
+  const database = adapters.get(db);
+  if (database === undefined) return undefined;
+  let queries = preparedByKey.get(database);
+  if (queries === undefined) preparedByKey.set(database, (queries = new Map()));
+  let query = queries.get(key) as PreparedQuery<Params, unknown> | undefined;
+  if (query === undefined) {
+    query = prepareQuery(database, build);
+    queries.set(key, query as PreparedQuery<never, unknown>);
+  }
+  return query;
+}
+
+const preparedByKey = new WeakMap<FerryDatabase, Map<string, PreparedQuery<never, unknown>>>();
 
 /**
  * SQL written by hand for {@link FerryDatabase.runPrepared}, for what Kysely cannot build or

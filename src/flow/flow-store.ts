@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { TemporarilyUnavailable } from '../errors.js';
-import { prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
+import { prepareQuery, preparedFor, type FerryDatabase, type QueryParam } from '../db/database.js';
 import type { AppRow, Database, FlowSessionRow } from '../db/schema.js';
 import type {
   BankAccount,
@@ -149,13 +149,17 @@ export function createFlowReader(db: Kysely<Database>, database?: FerryDatabase)
 
 /** Binds a fresh flow to a browser: only the first browser to present the handle wins. */
 export async function bindBrowser(db: Kysely<Database>, id: string, browserHash: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('flow_sessions')
-    .set({ browser_hash: browserHash, updated_at: now, expires_at: now + FLOW_IDLE_TIMEOUT_MS })
-    .where('id', '=', id)
-    .where('browser_hash', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+  const build = (kysely: Kysely<Database>, p: QueryParam<{ id: string; browserHash: string; now: number; expiresAt: number }>) =>
+    kysely
+      .updateTable('flow_sessions')
+      .set({ browser_hash: p('browserHash'), updated_at: p('now'), expires_at: p('expiresAt') })
+      .where('id', '=', p('id'))
+      .where('browser_hash', 'is', null)
+      .where('expires_at', '>', p('now'));
+  const params = { id, browserHash, now, expiresAt: now + FLOW_IDLE_TIMEOUT_MS };
+  const prepared = preparedFor(db, 'bindBrowser', build);
+  if (prepared !== undefined) return (await prepared.write(params)) === 1;
+  const result = await build(db, (name) => params[name]).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -163,7 +167,12 @@ export async function bindBrowser(db: Kysely<Database>, id: string, browserHash:
 export async function extendIdleDeadline(db: Kysely<Database>, flow: FlowSessionRow, now: number): Promise<void> {
   const deadline = now + FLOW_IDLE_TIMEOUT_MS;
   if (deadline - flow.expires_at < EXTEND_EVERY_MS) return;
-  await db.updateTable('flow_sessions').set({ expires_at: deadline }).where('id', '=', flow.id).where('expires_at', '>', now).execute();
+  const build = (kysely: Kysely<Database>, p: QueryParam<{ id: string; now: number; deadline: number }>) =>
+    kysely.updateTable('flow_sessions').set({ expires_at: p('deadline') }).where('id', '=', p('id')).where('expires_at', '>', p('now'));
+  const params = { id: flow.id, now, deadline };
+  const prepared = preparedFor(db, 'extendIdleDeadline', build);
+  if (prepared !== undefined) await prepared.write(params);
+  else await build(db, (name) => params[name]).execute();
   flow.expires_at = deadline;
 }
 
@@ -180,18 +189,29 @@ export async function moveStep(
   now: number,
 ): Promise<boolean> {
   const fromSteps = typeof from === 'string' ? [from] : from;
-  const result = await db
-    .updateTable('flow_sessions')
-    .set({
-      step: to,
-      updated_at: now,
-      expires_at: now + FLOW_IDLE_TIMEOUT_MS,
-      ...(data !== undefined ? { data: JSON.stringify(data) } : {}),
-    })
-    .where('id', '=', id)
-    .where('step', 'in', fromSteps)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+  type Params = Record<string, string | number>;
+  const params: Params = { id, to, now, expiresAt: now + FLOW_IDLE_TIMEOUT_MS };
+  fromSteps.forEach((step, i) => (params[`from${i}`] = step));
+  if (data !== undefined) params.data = JSON.stringify(data);
+  const build = (kysely: Kysely<Database>, p: QueryParam<Params>) =>
+    kysely
+      .updateTable('flow_sessions')
+      .set({
+        step: p('to') as string,
+        updated_at: p('now') as number,
+        expires_at: p('expiresAt') as number,
+        ...(data !== undefined ? { data: p('data') as string } : {}),
+      })
+      .where('id', '=', p('id') as string)
+      .where(
+        'step',
+        'in',
+        fromSteps.map((_, i) => p(`from${i}`) as string),
+      )
+      .where('expires_at', '>', p('now') as number);
+  const prepared = preparedFor(db, `moveStep:${fromSteps.length}:${data !== undefined}`, build);
+  if (prepared !== undefined) return (await prepared.write(params)) === 1;
+  const result = await build(db, (name) => params[name]!).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -202,13 +222,17 @@ export async function moveStep(
  * {@link busy}); a claim left by a request that died goes stale after {@link STALE_CLAIM_MS}.
  */
 export async function claimStep(db: Kysely<Database>, flow: FlowSessionRow, step: FlowStep, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('flow_sessions')
-    .set({ step: busy(step), updated_at: now })
-    .where('id', '=', flow.id)
-    .where('expires_at', '>', now)
-    .where((eb) => eb.or([eb('step', '=', step), eb.and([eb('step', '=', busy(step)), eb('updated_at', '<', now - STALE_CLAIM_MS)])]))
-    .executeTakeFirst();
+  const build = (kysely: Kysely<Database>, p: QueryParam<{ id: string; step: string; busy: string; now: number; staleBefore: number }>) =>
+    kysely
+      .updateTable('flow_sessions')
+      .set({ step: p('busy'), updated_at: p('now') })
+      .where('id', '=', p('id'))
+      .where('expires_at', '>', p('now'))
+      .where((eb) => eb.or([eb('step', '=', p('step')), eb.and([eb('step', '=', p('busy')), eb('updated_at', '<', p('staleBefore'))])]));
+  const params = { id: flow.id, step, busy: busy(step), now, staleBefore: now - STALE_CLAIM_MS };
+  const prepared = preparedFor(db, 'claimStep', build);
+  if (prepared !== undefined) return (await prepared.write(params)) === 1;
+  const result = await build(db, (name) => params[name]).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 

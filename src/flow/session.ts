@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { createConsent } from '../consents/consents.js';
 import { randomToken, sha256 } from '../crypto.js';
+import { preparedFor, type QueryParam } from '../db/database.js';
 import type { ConsentRow, Database, FlowSessionRow } from '../db/schema.js';
 import { buildAuthorizationRedirect } from '../oauth/authorization-response.js';
 import { mintAuthorizationCode } from '../oauth/codes.js';
@@ -62,25 +63,29 @@ export async function createFlowSession(db: Kysely<Database>, clock: Clock, inpu
   const handle = randomToken(32);
   const id = sha256(handle);
   const now = clock.now();
-  await db
-    .insertInto('flow_sessions')
-    .values({
-      id,
-      app_id: input.appId,
-      redirect_uri: input.redirectUri,
-      state: input.state,
-      scopes: input.scopes,
-      params: JSON.stringify(input.params),
-      code_challenge: input.codeChallenge,
-      browser_hash: null,
-      step: 'consent',
-      data: '{}',
-      consent_id: null,
-      created_at: now,
-      updated_at: now,
-      expires_at: now + FLOW_IDLE_TIMEOUT_MS,
-    })
-    .execute();
+  const row = {
+    id,
+    app_id: input.appId,
+    redirect_uri: input.redirectUri,
+    state: input.state,
+    scopes: input.scopes,
+    params: JSON.stringify(input.params),
+    code_challenge: input.codeChallenge,
+    browser_hash: null,
+    step: 'consent',
+    data: '{}',
+    consent_id: null,
+    created_at: now,
+    updated_at: now,
+    expires_at: now + FLOW_IDLE_TIMEOUT_MS,
+  };
+  type Row = typeof row;
+  const build = (kysely: Kysely<Database>, p: QueryParam<Row>) =>
+    kysely.insertInto('flow_sessions').values(Object.fromEntries(Object.keys(row).map((column) => [column, p(column as keyof Row)])) as Row);
+  // One per connect request: compiled once, and on SQLite in the group commit (src/db/database.ts).
+  const prepared = preparedFor(db, 'createFlowSession', build);
+  if (prepared !== undefined) await prepared.write(row);
+  else await db.insertInto('flow_sessions').values(row).execute();
   return { handle, id };
 }
 
