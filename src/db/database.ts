@@ -46,6 +46,12 @@ export interface FerryDatabase {
    * than the small writes of a request; 50 requests sharing one cost it once.
    */
   readonly groupCommit?: <T>(work: (sqlite: SQLite.Database) => T) => Promise<T>;
+  /**
+   * SQLite only: a transaction of Kysely queries that joins the group commit ({@link transact}).
+   * `body` runs in its own SAVEPOINT of the batch's `BEGIN IMMEDIATE … COMMIT`; the promise
+   * settles after the COMMIT; a body that throws rolls back alone.
+   */
+  readonly groupTransaction?: <T>(body: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
   /** Bulk writes, each database's fastest way; use {@link insertRows} and {@link updateRows}. */
   readonly bulk: BulkWrites;
   close(): Promise<void>;
@@ -125,7 +131,7 @@ function openSqlite(file: string): FerryDatabase {
       await writeChunks(rows, statementSql, [...columns, key], (chunk) => kyselyBulk.update(table, key, chunk));
     },
   };
-  const groupCommit = groupCommitter(sqlite, db);
+  const { groupCommit, groupTransaction } = groupCommitter(sqlite, db);
   const writes = new Map<string, SQLite.Statement>();
   return {
     db,
@@ -169,18 +175,23 @@ function openSqlite(file: string): FerryDatabase {
 }
 
 interface QueuedWork {
-  work: (sqlite: SQLite.Database) => unknown;
+  /** Synchronous work on the raw connection (`groupCommit`)… */
+  work?: (sqlite: SQLite.Database) => unknown;
+  /** …or Kysely queries on the one connection (`groupTransaction`). */
+  body?: (trx: Kysely<Database>) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
-/** See {@link FerryDatabase.groupCommit}. */
-function groupCommitter(sqlite: SQLite.Database, db: Kysely<Database>): <T>(work: (sqlite: SQLite.Database) => T) => Promise<T> {
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** See {@link FerryDatabase.groupCommit} and {@link FerryDatabase.groupTransaction}. */
+function groupCommitter(sqlite: SQLite.Database, db: Kysely<Database>) {
   let queue: QueuedWork[] = [];
-  let statements: { begin: SQLite.Statement; commit: SQLite.Statement; rollback: SQLite.Statement; savepoint: SQLite.Statement; release: SQLite.Statement; rollbackTo: SQLite.Statement } | undefined;
-  const runBatch = (batch: QueuedWork[]) => {
-    // Kept statements: exec() would parse each of these anew, once per request.
-    statements ??= {
+  let kept: { begin: SQLite.Statement; commit: SQLite.Statement; rollback: SQLite.Statement; savepoint: SQLite.Statement; release: SQLite.Statement; rollbackTo: SQLite.Statement } | undefined;
+  // Kept statements: exec() would parse each of these anew, once per request.
+  const statements = () =>
+    (kept ??= {
       // IMMEDIATE takes the write lock up front (waiting busy_timeout for another process), so the
       // UPDATE … WHERE consumed_at IS NULL of a batch cannot fail to upgrade a read snapshot.
       begin: sqlite.prepare('begin immediate'),
@@ -189,20 +200,29 @@ function groupCommitter(sqlite: SQLite.Database, db: Kysely<Database>): <T>(work
       savepoint: sqlite.prepare('savepoint ferry_group_item'),
       release: sqlite.prepare('release ferry_group_item'),
       rollbackTo: sqlite.prepare('rollback to ferry_group_item'),
-    };
-    const s = statements;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    });
+  /** Answers every item of a batch: each its outcome once the COMMIT succeeded, all the error otherwise. */
+  const settle = (batch: QueuedWork[], outcomes: Outcome[] | { error: unknown }) => {
+    batch.forEach((item, i) => {
+      if (!Array.isArray(outcomes)) return item.reject(outcomes.error);
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  };
+  const runBatch = (batch: QueuedWork[]) => {
+    const s = statements();
+    const outcomes: Outcome[] = [];
     try {
       s.begin.run();
     } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
+      return settle(batch, { error });
     }
     try {
       for (const item of batch) {
         s.savepoint.run();
         try {
-          outcomes.push({ ok: true, value: item.work(sqlite) });
+          outcomes.push({ ok: true, value: item.work!(sqlite) });
           s.release.run();
         } catch (error) {
           // Undo this item's writes only; the others of the batch stay.
@@ -214,37 +234,63 @@ function groupCommitter(sqlite: SQLite.Database, db: Kysely<Database>): <T>(work
       s.commit.run();
     } catch (error) {
       if (sqlite.inTransaction) s.rollback.run();
-      for (const item of batch) item.reject(error);
-      return;
+      return settle(batch, { error });
     }
     // Answer only now: every write of the batch is committed.
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
+    settle(batch, outcomes);
+  };
+  /** A batch with Kysely transactions in it: the same, holding Kysely's one connection across their awaits. */
+  const runAsyncBatch = async (batch: QueuedWork[], connection: Kysely<Database>) => {
+    const s = statements();
+    const outcomes: Outcome[] = [];
+    try {
+      s.begin.run();
+    } catch (error) {
+      return settle(batch, { error });
+    }
+    try {
+      for (const item of batch) {
+        s.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: item.work !== undefined ? item.work(sqlite) : await item.body!(connection) });
+          s.release.run();
+        } catch (error) {
+          s.rollbackTo.run();
+          s.release.run();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      s.commit.run();
+    } catch (error) {
+      if (sqlite.inTransaction) s.rollback.run();
+      return settle(batch, { error });
+    }
+    settle(batch, outcomes);
   };
   const flush = () => {
     const batch = queue;
     queue = [];
     // A Kysely transaction holds the one connection across awaits: run after it, through Kysely's
-    // lock on the connection, rather than inside it. Otherwise run now: the batch is synchronous,
-    // so nothing else can touch the connection meanwhile.
-    if (sqlite.inTransaction) {
+    // lock on the connection, rather than inside it. So does a batch with Kysely work of its own.
+    // Otherwise run now: the batch is synchronous, so nothing else can touch the connection meanwhile.
+    const async = batch.some((item) => item.body !== undefined);
+    if (async || sqlite.inTransaction) {
       db.connection()
-        .execute(async () => runBatch(batch))
-        .catch((error: unknown) => {
-          for (const item of batch) item.reject(error);
-        });
+        .execute(async (connection) => (async ? runAsyncBatch(batch, connection) : runBatch(batch)))
+        .catch((error: unknown) => settle(batch, { error }));
     } else runBatch(batch);
   };
-  return <T>(work: (sqlite: SQLite.Database) => T) =>
-    new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+  const enqueue = (item: Omit<QueuedWork, 'resolve' | 'reject'>) =>
+    new Promise<unknown>((resolve, reject) => {
+      queue.push({ ...item, resolve, reject });
       // The first write of a turn schedules the batch; setImmediate runs after this turn's I/O
       // callbacks, so the requests read in the same poll phase share the commit.
       if (queue.length === 1) setImmediate(flush);
     });
+  return {
+    groupCommit: <T>(work: (sqlite: SQLite.Database) => T) => enqueue({ work }) as Promise<T>,
+    groupTransaction: <T>(body: (trx: Kysely<Database>) => Promise<T>) => enqueue({ body }) as Promise<T>,
+  };
 }
 
 /** Rows to a SQLite write transaction: ~20 ms of writing at ~120,000 rows a second. */
@@ -468,6 +514,22 @@ export function prepareQuery<Params extends Record<string, unknown>, Query exten
     first: async (params) => (await database.runPrepared<Row>(query, parametersOf(params)))[0],
     write: (params) => database.runPreparedWrite(query, parametersOf(params)),
   };
+}
+
+/**
+ * A write transaction on `db`. On SQLite it joins the group commit: the transactions (and small
+ * writes) of the requests read in one turn of the event loop share one `BEGIN IMMEDIATE … COMMIT`,
+ * each in its own SAVEPOINT, and each promise settles after the COMMIT; a body that throws rolls
+ * back alone. A commit costs more than the few writes of a request (every page touched goes to
+ * the WAL), so sharing it is most of the saving. The body must not wait on anything but its own
+ * queries (the batch holds the one connection), nor start another transaction. On PostgreSQL,
+ * Kysely's own transaction; inside a transaction already, the body runs in it.
+ */
+export function transact<T>(db: Kysely<Database>, body: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return body(db);
+  const groupTransaction = adapters.get(db)?.groupTransaction;
+  if (groupTransaction !== undefined) return groupTransaction(body);
+  return db.transaction().execute(body);
 }
 
 /**

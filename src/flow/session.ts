@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { createConsent } from '../consents/consents.js';
 import { randomToken, sha256 } from '../crypto.js';
-import { preparedFor, type QueryParam } from '../db/database.js';
+import { preparedFor, transact, type QueryParam } from '../db/database.js';
 import type { ConsentRow, Database, FlowSessionRow } from '../db/schema.js';
 import { buildAuthorizationRedirect } from '../oauth/authorization-response.js';
 import { mintAuthorizationCode } from '../oauth/codes.js';
@@ -123,7 +123,7 @@ export async function createFlowConsent(
 ): Promise<string> {
   const { db, clock } = deps;
   const now = clock.now();
-  return db.transaction().execute(async (trx) => {
+  return transact(db, async (trx) => {
     const flow = await lockFlowRow(trx, flowId, now);
     if (flow.consent_id !== null) return flow.consent_id;
     const params = flowParams(flow);
@@ -164,7 +164,7 @@ export async function reconnectFlowConsent(
 ): Promise<string | null> {
   const { db, clock } = deps;
   const now = clock.now();
-  return db.transaction().execute(async (trx) => {
+  return transact(db, async (trx) => {
     const flow = await lockFlowRow(trx, flowId, now);
     if (flow.consent_id !== null) return flow.consent_id;
     const consentId = flowParams(flow).reconnectConsentId;
@@ -203,7 +203,7 @@ export async function finishFlowSession(
 ): Promise<FinishedFlow | null> {
   const { db, clock } = deps;
   const now = clock.now();
-  return db.transaction().execute(async (trx) => {
+  return transact(db, async (trx) => {
     // The step guard and the read of the flow in one round trip (RETURNING; issue 8).
     const flow = await trx
       .updateTable('flow_sessions')

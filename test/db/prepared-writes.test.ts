@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
-import { preparedFor, type QueryParam } from '../../src/db/database.js';
+import { preparedFor, transact, type QueryParam } from '../../src/db/database.js';
 import type { Database } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/database.js';
 
@@ -42,6 +42,30 @@ for (const dialect of DIALECTS) {
       );
       const keys = (await testDb.database.db.selectFrom('settings').select('key').where('value', '=', 'new').orderBy('key').execute()).map((r) => r.key);
       assert.deepEqual(keys, ['n1', 'n2']);
+    });
+
+    it('transactions of one turn: each commits its writes or, when it throws, none of them', async () => {
+      const move = (key: string, fail: boolean) =>
+        transact(testDb.database.db, async (trx) => {
+          await trx.updateTable('settings').set({ value: 'moved' }).where('key', '=', key).execute();
+          await trx.insertInto('settings').values({ key: `${key}-log`, value: 'x' }).execute();
+          if (fail) throw new Error(`no ${key}`);
+          return key;
+        });
+      const outcomes = await Promise.allSettled([move('k1', false), move('k2', true), move('k3', false), preparedFor(testDb.database.db, 'test:setting', setting)!.write({ key: 'k4', value: 'w', old: 'a' })]);
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)),
+        ['k1', 'no k2', 'k3', 1],
+      );
+      const rows = await testDb.database.db.selectFrom('settings').select(['key', 'value']).where('key', 'in', ['k1', 'k2', 'k3', 'k4', 'k1-log', 'k2-log', 'k3-log']).orderBy('key').execute();
+      assert.deepEqual(rows, [
+        { key: 'k1', value: 'moved' },
+        { key: 'k1-log', value: 'x' },
+        { key: 'k2', value: 'a' },
+        { key: 'k3', value: 'moved' },
+        { key: 'k3-log', value: 'x' },
+        { key: 'k4', value: 'w' },
+      ]);
     });
 
     it('are not offered inside a transaction (the caller writes through it instead)', async () => {
