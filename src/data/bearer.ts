@@ -31,7 +31,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  * account in its path, gets them from the same query (one round trip to PostgreSQL).
  */
 export function bearerAuthentication(deps: { store: DataStore; clock: Clock; tokens: TokenService }) {
-  const { store, clock, tokens } = deps;
+  const { store, clock } = deps;
+  const tokens = new VerifiedTokens(deps.tokens, clock);
   return {
     /** The grant and consent only. */
     async live(request: FastifyRequest): Promise<void> {
@@ -61,13 +62,55 @@ export function bearerAuthentication(deps: { store: DataStore; clock: Clock; tok
   };
 }
 
+/** How long a verified token is taken as verified without checking its signature again. */
+export const VERIFIED_TOKEN_KEPT_MS = 60_000;
+/** Verified tokens kept at most (an app's active users' tokens); the oldest go first. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
+/**
+ * Access tokens whose signature was verified, by their exact text, with their claims: an app
+ * sends the same token for an hour, and checking its HMAC and parsing its JSON again on every
+ * request is a tenth of a small request's CPU. What may change about a token is checked on
+ * every request all the same: its lifetime here, and its grant's and consent's liveness in the
+ * database (the caller). A signature is a fact about the text; only the removal of its signing
+ * key could change it, and retired keys verify for 15 days (src/tokens/signing-keys.ts), far
+ * longer than a token lives; still, an entry is kept {@link VERIFIED_TOKEN_KEPT_MS} at most, as
+ * long as the key store waits before it reloads. Tokens that fail are not kept.
+ */
+class VerifiedTokens {
+  private readonly kept = new Map<string, { claims: AccessTokenClaims; until: number }>();
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly clock: Clock,
+  ) {}
+
+  verify(token: string, now: number): AccessTokenClaims | null {
+    const hit = this.kept.get(token);
+    if (hit !== undefined) {
+      // exp is in seconds, as verifyJwt compares it: expired from the second of exp on.
+      if (now < hit.until && Math.floor(now / 1000) < hit.claims.exp) return hit.claims;
+      this.kept.delete(token);
+    }
+    const claims = this.tokens.verifyAccessToken(token);
+    if (claims === null) return null;
+    if (this.kept.size >= VERIFIED_TOKENS_KEPT) this.kept.delete(this.kept.keys().next().value!);
+    this.kept.set(token, { claims, until: now + VERIFIED_TOKEN_KEPT_MS });
+    return claims;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+}
+
 /** The token itself (RFC 6750 §2.1, §3.1): signature, lifetime and the accounts scope; no database. */
-function verifyToken(tokens: TokenService, request: FastifyRequest): AccessTokenClaims {
+function verifyToken(tokens: VerifiedTokens, request: FastifyRequest): AccessTokenClaims {
   const header = request.headers.authorization;
   if (header === undefined) throw new InvalidToken('A bearer access token is required (Authorization: Bearer …).');
   const match = BEARER.exec(header);
   if (match === null) throw new InvalidToken('The Authorization header must be "Bearer <access token>".');
-  const claims = tokens.verifyAccessToken(match[1]!);
+  const claims = tokens.verify(match[1]!, tokens.now());
   if (claims === null) throw new InvalidToken('The access token is invalid or expired.');
   if (!claims.scopes.split(' ').includes('Accounts')) throw new InsufficientScope('The access token lacks the accounts scope.');
   return claims;

@@ -109,7 +109,7 @@ export function createDataStore(database: FerryDatabase) {
   // Each combination of filters is its own statement, so the planner sees only the conditions
   // that apply; a GET page is one of two.
   const buildPage = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => transactionsOfPage(db, shape, param));
-  const pages = new Map<string, ReturnType<typeof buildPage>>();
+  const pages = new Map<number, ReturnType<typeof buildPage>>();
 
   return {
     liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
@@ -129,7 +129,9 @@ export function createDataStore(database: FerryDatabase) {
     /** A page of an account's transactions (the caller has checked the account is the consent's). */
     transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
       const shape = shapeOf(filter);
-      const key = Object.values(shape).map((on) => (on ? '1' : '0')).join('');
+      // The shape's flags as the bits of a number: one statement per combination.
+      let key = 0;
+      for (const on of Object.values(shape)) key = key * 2 + (on ? 1 : 0);
       let query = pages.get(key);
       if (query === undefined) pages.set(key, (query = buildPage(shape)));
       return query.all(pageParams(accountId, filter));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { loadRedirectUris } from '../apps/apps.js';
 import type { Clock } from '../clock.js';
@@ -15,7 +15,7 @@ import { createDataStore, type TransactionWireRow } from './data-store.js';
 import { numberToMinor } from './money.js';
 import type { PagePosition, PagingTokens } from './paging.js';
 import { AccountSchema, ApiErrorSchema, TransactionPageSchema, TransactionQuerySchema, TransactionSchema } from './schemas.js';
-import { serializeAccount, serializeTransaction } from './serialize.js';
+import { accountListJson, serializeAccount, serializeTransaction, transactionPageJson } from './serialize.js';
 import { queueSync } from './sync.js';
 
 export interface DataRoutesOptions {
@@ -59,7 +59,8 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
       schema: { tags: ['Data'], summary: 'The consent’s accounts', security, response: { 200: Type.Object({ accounts: Type.Array(Type.Ref('Account')) }), ...errors } },
       onRequest: authenticate.withAccounts,
     },
-    async (request) => ({ accounts: request.consentAccounts!.map((row) => serializeAccount(row, providerName(row.provider_id))) }),
+    // JSON text written here (serialize.ts), byte for byte what the response schema would write.
+    async (request, reply) => sendJsonText(reply, accountListJson(request.consentAccounts!, providerName)),
   );
 
   app.get(
@@ -91,12 +92,12 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
       },
       onRequest: authenticate.withAccount,
     },
-    async (request) => {
+    async (request, reply) => {
       const account = accountOf(request);
       const pageSize = request.query.pageSize ?? DEFAULT_PAGE_SIZE;
       const after = pagePosition(paging, request.query.pagingToken ?? null, account.id, 'all');
       const rows = await store.transactionPage(account.id, { ...NO_FILTER, after, limit: pageSize + 1 });
-      return pageAnswer(paging, account.id, 'all', pageSize, rows);
+      return sendJsonText(reply, pageAnswer(paging, account.id, 'all', pageSize, rows));
     },
   );
 
@@ -114,7 +115,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
       },
       onRequest: authenticate.withAccount,
     },
-    async (request) => {
+    async (request, reply) => {
       const account = accountOf(request);
       const body = request.body ?? {};
       const includeDeleted = request.query.includeDeleted ?? false;
@@ -127,7 +128,7 @@ export async function dataRoutes(fastify: FastifyInstance, options: DataRoutesOp
       const pageSize = body.pageSize ?? DEFAULT_PAGE_SIZE;
       const after = pagePosition(paging, body.pagingToken ?? null, account.id, queryKey);
       const rows = await store.transactionPage(account.id, { includeDeleted, ...filter, after, limit: pageSize + 1 });
-      return pageAnswer(paging, account.id, queryKey, pageSize, rows);
+      return sendJsonText(reply, pageAnswer(paging, account.id, queryKey, pageSize, rows));
     },
   );
 
@@ -232,17 +233,23 @@ function pagePosition(paging: PagingTokens, pagingToken: string | null, accountI
   return pagingToken ? paging.decode(pagingToken, accountId, queryKey) : null;
 }
 
-/** A page answer from up to pageSize + 1 rows: the extra row only says there is a next page. */
-function pageAnswer(paging: PagingTokens, accountId: string, queryKey: string, pageSize: number, rows: TransactionWireRow[]) {
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Sends JSON text written by serialize.ts as is: Fastify serializes only what is not already a
+ * string, so the route's response schema documents the answer without writing it.
+ */
+function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type(JSON_TYPE).send(json);
+}
+
+/** A page answer, as JSON text, from up to pageSize + 1 rows: the extra row only says there is a next page. */
+function pageAnswer(paging: PagingTokens, accountId: string, queryKey: string, pageSize: number, rows: TransactionWireRow[]): string {
   const more = rows.length > pageSize;
   const count = more ? pageSize : rows.length;
-  const transactions = new Array<ReturnType<typeof serializeTransaction>>(count);
-  for (let i = 0; i < count; i++) transactions[i] = serializeTransaction(rows[i]!, accountId);
   const last = rows[count - 1];
-  return {
-    transactions,
-    pagingToken: more && last !== undefined ? paging.encode(accountId, queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null,
-  };
+  const pagingToken = more && last !== undefined ? paging.encode(accountId, queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null;
+  return transactionPageJson(rows, count, accountId, pagingToken);
 }
 
 /** An ISO-8601 `start/end` interval to the dates whose midnight (UTC) lies within [start, end). */
