@@ -2,9 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { DatabaseCapabilities } from '../db/database.js';
 import type { Database } from '../db/schema.js';
-import { preserveClaimedData } from '../accounts/claim.js';
 import { enqueueJob } from '../jobs/queue.js';
-import { claimExpiredConsents, eraseConsents, type RowCounts } from './erase.js';
+import type { RowCounts } from './erase.js';
+import { inThreadEraser, sweepThread, type BatchEraser } from './sweep-thread.js';
 
 export const RETENTION_SWEEP_JOB = 'retention-sweep';
 /** The sweeper runs at least this often, and at the next deadline when that comes sooner. */
@@ -32,6 +32,19 @@ export const SWEEP_BATCH_ROWS: Readonly<Record<DatabaseCapabilities['dialect'], 
  * hold the one connection, and every request, for the whole sweep.
  */
 export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 1 };
+/**
+ * SQLite with a database file: the batches run in a thread of their own with its own connection
+ * (src/consents/sweep-thread.ts), on the other core, at a lower priority than the serving thread,
+ * rather than on the event loop. What they still share is SQLite's one write lock: while a batch
+ * runs, a write of the serving thread waits for it (busy_timeout), blocking its event loop. So
+ * batches stay short ({@link SWEEP_THREAD_BATCH_ROWS}) and the thread leaves the lock free
+ * between them, at least (1 − share) / share of the batch's time: long enough for a waiting
+ * writer's next retry (SQLite's busy handler retries after 1, 2, 5, 10, 15, 20, 25… ms) to find
+ * the lock free.
+ */
+export const SWEEP_OWN_THREAD: Readonly<Record<DatabaseCapabilities['dialect'], boolean>> = { sqlite: true, postgres: false };
+export const SWEEP_THREAD_BATCH_ROWS = 2_500;
+export const SWEEP_THREAD_BUSY_SHARE = 0.75;
 /**
  * A sweep stops starting batches after this long and the next one is due at once
  * ({@link nextSweepAt}): a job runs on a lease (src/jobs/queue.ts JOB_LEASE_MS, a minute), and a
@@ -66,34 +79,31 @@ export interface SweepReport {
  */
 export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 1000, pacing: SweepPacing = {}): Promise<SweepReport> {
   const { db, capabilities, clock } = deps;
-  const busyShare = pacing.busyShare ?? SWEEP_BUSY_SHARE[capabilities.dialect];
-  const batchRows = pacing.batchRows ?? SWEEP_BATCH_ROWS[capabilities.dialect];
   const startedAt = clock.now();
   const rows: RowCounts = {};
   let erased = 0;
   let erasedRows = 0;
   let batchSize = pacing.firstBatch ?? SWEEP_BATCH;
+  const eraser = await openEraser(deps, pacing);
+  const busyShare = pacing.busyShare ?? (eraser.threaded ? SWEEP_THREAD_BUSY_SHARE : SWEEP_BUSY_SHARE[capabilities.dialect]);
+  const batchRows = pacing.batchRows ?? (eraser.threaded ? SWEEP_THREAD_BATCH_ROWS : SWEEP_BATCH_ROWS[capabilities.dialect]);
   const sweepStarted = performance.now();
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const now = clock.now();
-    const started = performance.now();
-    const done = await db.transaction().execute(async (trx) => {
-      const consents = await claimExpiredConsents(trx, capabilities, now, batchSize);
-      // Claimed at step 5: the user's copy is kept before the app's consent is erased (src/accounts/claim.ts).
-      await preserveClaimedData(trx, consents, now);
-      for (const receipt of await eraseConsents(trx, capabilities, consents, 'OneTimeRetention', now)) {
-        for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) {
-          rows[table] = (rows[table] ?? 0) + n;
-          erasedRows += n;
-        }
+  try {
+    for (let batch = 0; batch < maxBatches; batch++) {
+      const started = performance.now();
+      const done = await eraser.erase(clock.now(), batchSize);
+      for (const [table, n] of Object.entries(done.rows)) {
+        rows[table] = (rows[table] ?? 0) + n;
+        erasedRows += n;
       }
-      return consents.length;
-    });
-    erased += done;
-    if (done < batchSize || performance.now() - sweepStarted > SWEEP_MAX_MS) break;
-    const tookMs = performance.now() - started;
-    batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchRows / Math.max(1, erasedRows / erased))));
-    await pause(busyShare < 1 ? (tookMs * (1 - busyShare)) / busyShare : 0);
+      erased += done.erased;
+      if (done.erased < batchSize || performance.now() - sweepStarted > SWEEP_MAX_MS) break;
+      const tookMs = performance.now() - started;
+      batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchRows / Math.max(1, erasedRows / erased))));
+      await pause(busyShare < 1 ? (tookMs * (1 - busyShare)) / busyShare : 0);
+    }
+  } finally {
+    await eraser.close();
   }
   // Purging is housekeeping over rows every sweeper sees: one sweeper at a time does it (two
   // concurrent DELETEs over the same rows can deadlock on PostgreSQL); the others skip it this round.
@@ -117,6 +127,23 @@ export interface SweepPacing {
   batchRows?: number;
   /** Consents in the first batch (see {@link SWEEP_BATCH}). */
   firstBatch?: number;
+  /** False: run the batches on the caller's connection even where {@link SWEEP_OWN_THREAD} would not. */
+  ownThread?: boolean;
+}
+
+/** The sweep's own thread where {@link SWEEP_OWN_THREAD} says so and there is work for it; else the caller's connection. */
+async function openEraser(deps: RetentionDeps, pacing: SweepPacing): Promise<BatchEraser> {
+  const { db, capabilities, clock } = deps;
+  const here = inThreadEraser(db, capabilities);
+  if (!SWEEP_OWN_THREAD[capabilities.dialect] || pacing.ownThread === false) return here;
+  // Starting a thread costs a few hundred ms: only for consents due now.
+  const due = await db.selectFrom('consents').select('id').where('delete_at', '<=', clock.now()).limit(1).executeTakeFirst();
+  if (due === undefined) return here;
+  const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db);
+  const file = rows[0]?.file ?? '';
+  // An in-memory database lives in this connection only.
+  if (file === '') return here;
+  return sweepThread(file);
 }
 
 /** Waits `ms` (a timer), or just lets the event loop turn once (0). */

@@ -1,0 +1,69 @@
+import { Worker } from 'node:worker_threads';
+import type { Kysely } from 'kysely';
+import type { DatabaseCapabilities } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { eraseExpiredBatch, type BatchResult } from './sweep-batch.js';
+import type { SweepRequest, SweepWorkerData } from './sweep-worker.js';
+
+/** Runs the sweep's batches: on the caller's connection, or in a thread of their own. */
+export interface BatchEraser {
+  /** True when the batches run in their own thread (they hold neither the event loop nor the serving connection). */
+  readonly threaded: boolean;
+  erase(now: number, limit: number): Promise<BatchResult>;
+  close(): Promise<void>;
+}
+
+/** See {@link SweepWorkerData}. */
+export const SWEEP_THREAD_NICE = 10;
+export const SWEEP_THREAD_CACHE_MB = 64;
+
+export function inThreadEraser(db: Kysely<Database>, capabilities: DatabaseCapabilities): BatchEraser {
+  return { threaded: false, erase: (now, limit) => eraseExpiredBatch(db, capabilities, now, limit), close: async () => {} };
+}
+
+/**
+ * Starts a thread with its own connection to the SQLite database `file` (src/consents/sweep-worker.ts).
+ * Ferry runs TypeScript through tsx's loader (bin/ferry.js), which a worker thread does not
+ * inherit: the thread registers it before it loads the sweep.
+ */
+export async function sweepThread(file: string): Promise<BatchEraser> {
+  const entry = new URL('./sweep-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  const workerData: SweepWorkerData = { file, nice: SWEEP_THREAD_NICE, cacheMb: SWEEP_THREAD_CACHE_MB };
+  const worker = new Worker(bootstrap, { eval: true, workerData });
+  let pending: { resolve(result: BatchResult): void; reject(error: Error): void } | null = null;
+  let failure: Error | null = null;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const fail = (error: Error) => {
+    failure ??= error;
+    pending?.reject(error);
+    pending = null;
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the retention sweep's thread exited (code ${code})`)));
+  worker.on('message', (message: { ok: true; result: BatchResult } | { ok: false; error: { message: string; stack?: string } }) => {
+    const settle = pending;
+    pending = null;
+    if (message.ok) settle?.resolve(message.result);
+    else settle?.reject(Object.assign(new Error(message.error.message), { stack: message.error.stack }));
+  });
+  const send = (request: SweepRequest) => worker.postMessage(request);
+  return {
+    threaded: true,
+    erase(now, limit) {
+      if (failure !== null) return Promise.reject(failure);
+      if (pending !== null) return Promise.reject(new Error('one batch at a time'));
+      return new Promise<BatchResult>((resolve, reject) => {
+        pending = { resolve, reject };
+        send({ now, limit });
+      });
+    },
+    async close() {
+      if (failure === null) send('close');
+      const timer = setTimeout(() => void worker.terminate(), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
