@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type InferResult, type Insertable } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type Compilable, type DatabaseConnection, type Driver, type InferResult, type Insertable, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -172,6 +172,28 @@ function openSqlite(file: string): FerryDatabase {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Kysely's SQLite transactions, but `BEGIN IMMEDIATE`: the write lock is taken before the first
+ * read. On one connection it changes nothing. With another connection on the file (the
+ * retention sweep's thread, src/consents/sweep-thread.ts; another process), a deferred
+ * transaction that read before the other committed could not then write: SQLite answers
+ * SQLITE_BUSY_SNAPSHOT at once, without waiting busy_timeout.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly dialectConfig: SqliteDialectConfig) {
+    super(dialectConfig);
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.dialectConfig);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 interface QueuedWork {
