@@ -94,7 +94,7 @@ function openSqlite(file: string): FerryDatabase {
   // Erased personal data is overwritten, not left in free pages (one-time retention).
   sqlite.pragma('secure_delete = ON');
   const statements = withStatementCache(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }) });
   const prepared = new Map<string, { statement: SQLite.Statement; toRow: (values: unknown[]) => unknown }>();
   const kyselyBulk = kyselyBulkWrites(db);
   /**
