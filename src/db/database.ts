@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type Compilable, type DatabaseConnection, type Driver, type InferResult, type Insertable, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { startCheckpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 
 /**
@@ -93,6 +94,8 @@ function openSqlite(file: string): FerryDatabase {
   sqlite.pragma('foreign_keys = ON');
   // Erased personal data is overwritten, not left in free pages (one-time retention).
   sqlite.pragma('secure_delete = ON');
+  // WAL checkpoints in a worker thread, not in the commits of the serving thread (src/db/checkpointer.ts).
+  const checkpointer = startCheckpointer(sqlite, file, (message) => process.emitWarning(`SQLite checkpoints are back on the serving thread: ${message}`, 'FerryWarning'));
   const statements = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }) });
   const prepared = new Map<string, { statement: SQLite.Statement; toRow: (values: unknown[]) => unknown }>();
@@ -169,6 +172,8 @@ function openSqlite(file: string): FerryDatabase {
       });
     },
     async close() {
+      // The worker's connection closes first, so that closing the last one checkpoints and removes the WAL.
+      await checkpointer?.stop();
       await db.destroy();
     },
   };
