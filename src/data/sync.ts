@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto.js';
 import { insertRows, updateRows } from '../db/database.js';
@@ -97,7 +97,9 @@ export async function storeReconnectedData(
 /** Queues a sync at `runAt`; a sync already pending for later (the 6-hourly one) is brought forward instead. */
 export async function queueSync(db: Kysely<Database>, consentId: string, runAt: number, now: number): Promise<void> {
   const dedupeKey = `sync:${consentId}`;
-  await db.updateTable('jobs').set({ run_at: runAt }).where('dedupe_key', '=', dedupeKey).where('status', '=', 'pending').where('run_at', '>', runAt).execute();
+  // 'pending' as a literal: the planner then uses the partial index jobs_pending_dedupe (a bound
+  // parameter cannot match its WHERE) instead of walking every pending job through jobs_due.
+  await db.updateTable('jobs').set({ run_at: runAt }).where('dedupe_key', '=', dedupeKey).where('status', '=', sql.lit('pending')).where('run_at', '>', runAt).execute();
   await enqueueJob(db, { kind: SYNC_JOB, payload: { consentId }, runAt, dedupeKey, consentId, now });
 }
 
