@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto.js';
-import { databaseOf, prepareQuery, type FerryDatabase, type PreparedQuery, type QueryParam } from '../db/database.js';
+import { databaseOf, prepareQuery, preparedFor, type FerryDatabase, type PreparedQuery, type QueryParam } from '../db/database.js';
 import type { AppRow, Database } from '../db/schema.js';
 import { validateRedirectUriRegistration } from '../oauth/redirect-uri.js';
 import { KEPT_APP_ID } from '../accounts/kept-app.js';
@@ -158,7 +158,10 @@ export async function listApps(db: Kysely<Database>): Promise<App[]> {
 }
 
 export async function loadRedirectUris(db: Kysely<Database>, appId: string): Promise<string[]> {
-  const rows = await db.selectFrom('app_redirect_uris').select('uri').where('app_id', '=', appId).orderBy('created_at').orderBy('uri').execute();
+  // Every connect request reads them: compiled once per database.
+  const build = (kysely: Kysely<Database>, p: QueryParam<{ appId: string }>) => kysely.selectFrom('app_redirect_uris').select('uri').where('app_id', '=', p('appId')).orderBy('created_at').orderBy('uri');
+  const prepared = preparedFor(db, 'loadRedirectUris', build);
+  const rows = prepared !== undefined ? await prepared.all({ appId }) : await build(db, () => appId).execute();
   return rows.map((r) => r.uri);
 }
 

@@ -564,16 +564,16 @@ export function transact<T>(db: Kysely<Database>, body: (trx: Kysely<Database>) 
  * the query compiled once for that database under `key` (one key per shape of query); undefined
  * for a transaction or another instance, which should run the query through Kysely.
  */
-export function preparedFor<Params extends Record<string, unknown>>(
+export function preparedFor<Params extends Record<string, unknown>, Query extends Compilable<any>>(
   db: Kysely<Database>,
   key: string,
-  build: (kysely: Kysely<Database>, param: QueryParam<Params>) => Compilable<unknown>,
-): PreparedQuery<Params, unknown> | undefined {
+  build: (kysely: Kysely<Database>, param: QueryParam<Params>) => Query,
+): PreparedQuery<Params, InferResult<Query>[number]> | undefined {
   const database = adapters.get(db);
   if (database === undefined) return undefined;
   let queries = preparedByKey.get(database);
   if (queries === undefined) preparedByKey.set(database, (queries = new Map()));
-  let query = queries.get(key) as PreparedQuery<Params, unknown> | undefined;
+  let query = queries.get(key) as PreparedQuery<Params, InferResult<Query>[number]> | undefined;
   if (query === undefined) {
     query = prepareQuery(database, build);
     queries.set(key, query as PreparedQuery<never, unknown>);
