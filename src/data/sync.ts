@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { randomBytes } from 'node:crypto';
 import { newId } from '../crypto.js';
 import { insertRows, updateRows } from '../db/database.js';
 import type { AccountRow, ConsentRow, Database } from '../db/schema.js';
@@ -322,8 +323,11 @@ async function storeTransactions(
   });
 
   // Oldest first: each row then lands at the end of the keyset and consent indexes, where SQLite
-  // appends to the last page rather than splitting one in the middle (~15 % faster).
-  await insertRows(db, 'transactions', inserts.reverse());
+  // appends to the last page rather than splitting one in the middle (~15 % faster); and its id,
+  // time-ordered and given in this order, at the end of the primary key's index.
+  inserts.reverse();
+  for (const row of inserts) row.id = transactionIds.next(now);
+  await insertRows(db, 'transactions', inserts);
   await updateRows(
     db,
     'transactions',
@@ -343,7 +347,7 @@ async function storeTransactions(
 function newTransactionRow(account: AccountRow, tx: BankTransaction, ordinal: number, now: number): Database['transactions'] {
   // One object literal, no spread: a long history is tens of thousands of these.
   return {
-    id: newId(),
+    id: '', // given in insertion order (storeTransactions)
     account_id: account.id,
     consent_id: account.consent_id,
     provider_transaction_id: tx.id,
@@ -364,6 +368,47 @@ function newTransactionRow(account: AccountRow, tx: BankTransaction, ordinal: nu
     updated_at: now,
   };
 }
+
+/**
+ * Transaction ids: UUIDs of version 7 (RFC 9562 §5.7), a millisecond timestamp, then a counter
+ * (method 1 of §6.2: 26 bits, 12 in rand_a and 14 at the top of rand_b), then 48 random bits. Ids
+ * given one after another sort one after another, so a sync's rows land at the end of the primary
+ * key's index instead of at random places all over it: a random UUID dirties a different index
+ * page for nearly every row, and each of those pages is written to the WAL again at every commit
+ * (about a third of a first sync's time on SQLite). Opaque to clients like any UUID; the time they
+ * carry is the row's `creationDate`, which the API shows anyway.
+ */
+export class TimeOrderedIds {
+  private lastMs = -1;
+  private counter = 0;
+  private random = Buffer.alloc(0);
+  private randomAt = 0;
+
+  next(now: number): string {
+    let ms = Math.max(Math.floor(now), this.lastMs);
+    if (ms === this.lastMs) {
+      this.counter++;
+      // 2^26 ids in one millisecond: borrow the next one, as §6.2 allows.
+      if (this.counter >= 0x4000000) {
+        ms++;
+        this.counter = 0;
+      }
+    } else this.counter = 0;
+    this.lastMs = ms;
+    if (this.randomAt + 6 > this.random.length) {
+      this.random = randomBytes(6 * 1024);
+      this.randomAt = 0;
+    }
+    const r = this.random.toString('hex', this.randomAt, this.randomAt + 6);
+    this.randomAt += 6;
+    const time = ms.toString(16).padStart(12, '0');
+    const high = this.counter >>> 14; // 12 bits: rand_a
+    const low = this.counter & 0x3fff; // 14 bits: the top of rand_b, after the variant bits 10
+    return `${time.slice(0, 8)}-${time.slice(8, 12)}-${(0x7000 | high).toString(16)}-${(0x8000 | low).toString(16)}-${r}`;
+  }
+}
+
+const transactionIds = new TimeOrderedIds();
 
 function transactionColumns(tx: BankTransaction) {
   return {
