@@ -4,7 +4,7 @@ import type { DatabaseCapabilities } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { RowCounts } from './erase.js';
-import { inThreadEraser, sweepThread, type BatchEraser } from './sweep-thread.js';
+import { inThreadRunner, sweepThread, type SweepRunner } from './sweep-thread.js';
 
 export const RETENTION_SWEEP_JOB = 'retention-sweep';
 /** The sweeper runs at least this often, and at the next deadline when that comes sooner. */
@@ -27,24 +27,28 @@ export const SWEEP_BATCH_ROWS: Readonly<Record<DatabaseCapabilities['dialect'], 
  * The share of its running time the sweeper spends inside batches: after a batch of d ms it waits
  * d × (1 − share) / share before the next. On SQLite a batch holds the event loop, so this is the
  * share of the process the sweep takes from the data API while it runs (bench/retention). On
- * PostgreSQL the loop stays free and the sweep only yields. Between batches the sweeper always
+ * PostgreSQL the loop stays free, but the batch's backend takes a core's time from the API's
+ * backends and event loop: at 1 the sweep erased 66,000 transactions a second under load and the
+ * data API kept 62 % of its rate (bench/RESULTS.md), so half. Between batches the sweeper always
  * yields to the event loop: a Kysely transaction on SQLite runs in microtasks and would otherwise
  * hold the one connection, and every request, for the whole sweep.
  */
-export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 1 };
+export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 0.5 };
 /**
  * SQLite with a database file: the batches run in a thread of their own with its own connection
- * (src/consents/sweep-thread.ts), on the other core, at a lower priority than the serving thread,
- * rather than on the event loop. What they still share is SQLite's one write lock: while a batch
- * runs, a write of the serving thread waits for it (busy_timeout), blocking its event loop. So
- * batches stay short ({@link SWEEP_THREAD_BATCH_ROWS}) and the thread leaves the lock free
- * between them, at least (1 − share) / share of the batch's time: long enough for a waiting
- * writer's next retry (SQLite's busy handler retries after 1, 2, 5, 10, 15, 20, 25… ms) to find
- * the lock free.
+ * (src/consents/sweep-thread.ts), on another core rather than on the event loop. What they still
+ * share is SQLite's one write lock: while a batch runs, a write of the serving thread waits for
+ * it (busy_timeout), blocking its event loop. So batches stay short ({@link SWEEP_THREAD_BATCH_ROWS}) and the thread leaves the lock free
+ * between them, (1 − share) / share of the batch's time: long enough for a waiting writer's next
+ * retry (SQLite's busy handler retries after 1, 2, 5, 10, 15, 20, 25… ms) to find the lock free.
+ * Each commit of the thread also empties the serving connection's page cache (SQLite starts a
+ * reader afresh when another connection wrote): under the benchmark's load the data API kept 53 %
+ * of its rate with the thread at 0.75, 82 % with 1,000-row batches driven one by one from the event loop
+ * (bench/RESULTS.md); hence well under a half.
  */
 export const SWEEP_OWN_THREAD: Readonly<Record<DatabaseCapabilities['dialect'], boolean>> = { sqlite: true, postgres: false };
 export const SWEEP_THREAD_BATCH_ROWS = 2_500;
-export const SWEEP_THREAD_BUSY_SHARE = 0.75;
+export const SWEEP_THREAD_BUSY_SHARE = 0.4;
 /**
  * A sweep stops starting batches after this long and the next one is due at once
  * ({@link nextSweepAt}): a job runs on a lease (src/jobs/queue.ts JOB_LEASE_MS, a minute), and a
@@ -80,30 +84,20 @@ export interface SweepReport {
 export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 1000, pacing: SweepPacing = {}): Promise<SweepReport> {
   const { db, capabilities, clock } = deps;
   const startedAt = clock.now();
-  const rows: RowCounts = {};
-  let erased = 0;
-  let erasedRows = 0;
-  let batchSize = pacing.firstBatch ?? SWEEP_BATCH;
-  const eraser = await openEraser(deps, pacing);
-  const busyShare = pacing.busyShare ?? (eraser.threaded ? SWEEP_THREAD_BUSY_SHARE : SWEEP_BUSY_SHARE[capabilities.dialect]);
-  const batchRows = pacing.batchRows ?? (eraser.threaded ? SWEEP_THREAD_BATCH_ROWS : SWEEP_BATCH_ROWS[capabilities.dialect]);
-  const sweepStarted = performance.now();
+  const runner = await openRunner(deps, pacing);
+  let erased: number;
+  let rows: RowCounts;
   try {
-    for (let batch = 0; batch < maxBatches; batch++) {
-      const started = performance.now();
-      const done = await eraser.erase(clock.now(), batchSize);
-      for (const [table, n] of Object.entries(done.rows)) {
-        rows[table] = (rows[table] ?? 0) + n;
-        erasedRows += n;
-      }
-      erased += done.erased;
-      if (done.erased < batchSize || performance.now() - sweepStarted > SWEEP_MAX_MS) break;
-      const tookMs = performance.now() - started;
-      batchSize = Math.max(1, Math.min(SWEEP_BATCH_MAX, Math.round(batchRows / Math.max(1, erasedRows / erased))));
-      await pause(busyShare < 1 ? (tookMs * (1 - busyShare)) / busyShare : 0);
-    }
+    ({ erased, rows } = await runner.run(clock, {
+      firstBatch: pacing.firstBatch ?? SWEEP_BATCH,
+      batchRows: pacing.batchRows ?? (runner.threaded ? SWEEP_THREAD_BATCH_ROWS : SWEEP_BATCH_ROWS[capabilities.dialect]),
+      maxBatch: SWEEP_BATCH_MAX,
+      busyShare: pacing.busyShare ?? (runner.threaded ? SWEEP_THREAD_BUSY_SHARE : SWEEP_BUSY_SHARE[capabilities.dialect]),
+      maxBatches,
+      maxMs: SWEEP_MAX_MS,
+    }));
   } finally {
-    await eraser.close();
+    await runner.close();
   }
   // Purging is housekeeping over rows every sweeper sees: one sweeper at a time does it (two
   // concurrent DELETEs over the same rows can deadlock on PostgreSQL); the others skip it this round.
@@ -132,9 +126,9 @@ export interface SweepPacing {
 }
 
 /** The sweep's own thread where {@link SWEEP_OWN_THREAD} says so and there is work for it; else the caller's connection. */
-async function openEraser(deps: RetentionDeps, pacing: SweepPacing): Promise<BatchEraser> {
+async function openRunner(deps: RetentionDeps, pacing: SweepPacing): Promise<SweepRunner> {
   const { db, capabilities, clock } = deps;
-  const here = inThreadEraser(db, capabilities);
+  const here = inThreadRunner(db, capabilities);
   if (!SWEEP_OWN_THREAD[capabilities.dialect] || pacing.ownThread === false) return here;
   // Starting a thread costs a few hundred ms: only for consents due now.
   const due = await db.selectFrom('consents').select('id').where('delete_at', '<=', clock.now()).limit(1).executeTakeFirst();
@@ -144,11 +138,6 @@ async function openEraser(deps: RetentionDeps, pacing: SweepPacing): Promise<Bat
   // An in-memory database lives in this connection only.
   if (file === '') return here;
   return sweepThread(file);
-}
-
-/** Waits `ms` (a timer), or just lets the event loop turn once (0). */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms >= 1 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 }
 
 async function countAbandonedFlows(db: Kysely<Database>, now: number): Promise<Record<string, number>> {

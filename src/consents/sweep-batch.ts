@@ -29,6 +29,54 @@ export async function eraseExpiredBatch(db: Kysely<Database>, capabilities: Data
   });
 }
 
+/** How {@link eraseInBatches} paces itself (see the constants of src/consents/retention.ts). */
+export interface BatchPacing {
+  /** Consents in the first batch. */
+  firstBatch: number;
+  /** Rows a batch aims at: the next batches take as many consents as make this many rows at the rows per consent seen so far. */
+  batchRows: number;
+  /** At most this many consents a batch. */
+  maxBatch: number;
+  /** The share of its time the loop spends inside batches: after a batch of d ms it waits d × (1 − share) / share. */
+  busyShare: number;
+  maxBatches: number;
+  /** No batch starts after this long. */
+  maxMs: number;
+}
+
+/**
+ * Runs batches until one comes back short (nothing more is due), `maxBatches` have run or
+ * `maxMs` have passed, pacing itself as `pacing` says; `now()` is each batch's time. Yields to
+ * the event loop between batches, always: a Kysely transaction on SQLite runs in microtasks and
+ * would otherwise hold the connection, and every request, for the whole sweep.
+ */
+export async function eraseInBatches(db: Kysely<Database>, capabilities: DatabaseCapabilities, now: () => number, pacing: BatchPacing): Promise<BatchResult> {
+  const rows: RowCounts = {};
+  let erased = 0;
+  let erasedRows = 0;
+  let batchSize = pacing.firstBatch;
+  const loopStarted = performance.now();
+  for (let batch = 0; batch < pacing.maxBatches; batch++) {
+    const started = performance.now();
+    const done = await eraseExpiredBatch(db, capabilities, now(), batchSize);
+    for (const [table, n] of Object.entries(done.rows)) {
+      rows[table] = (rows[table] ?? 0) + n;
+      erasedRows += n;
+    }
+    erased += done.erased;
+    if (done.erased < batchSize || performance.now() - loopStarted > pacing.maxMs) break;
+    const tookMs = performance.now() - started;
+    batchSize = Math.max(1, Math.min(pacing.maxBatch, Math.round(pacing.batchRows / Math.max(1, erasedRows / erased))));
+    await pause(pacing.busyShare < 1 ? (tookMs * (1 - pacing.busyShare)) / pacing.busyShare : 0);
+  }
+  return { erased, rows };
+}
+
+/** Waits `ms` (a timer), or just lets the event loop turn once (0). */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms >= 1 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+}
+
 /**
  * PostgreSQL: a transaction (the claim locks its rows, FOR UPDATE SKIP LOCKED). SQLite: BEGIN
  * IMMEDIATE, the write lock before the claim reads: with a deferred BEGIN, a commit by another

@@ -1,36 +1,40 @@
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
 import type { DatabaseCapabilities } from '../db/database.js';
 import type { Database } from '../db/schema.js';
-import { eraseExpiredBatch, type BatchResult } from './sweep-batch.js';
+import { eraseInBatches, type BatchPacing, type BatchResult } from './sweep-batch.js';
 import type { SweepRequest, SweepWorkerData } from './sweep-worker.js';
 
-/** Runs the sweep's batches: on the caller's connection, or in a thread of their own. */
-export interface BatchEraser {
+/** Runs the sweep's batches ({@link eraseInBatches}): on the caller's connection, or in a thread of their own. */
+export interface SweepRunner {
   /** True when the batches run in their own thread (they hold neither the event loop nor the serving connection). */
   readonly threaded: boolean;
-  erase(now: number, limit: number): Promise<BatchResult>;
+  run(clock: Clock, pacing: BatchPacing): Promise<BatchResult>;
   close(): Promise<void>;
 }
 
 /** See {@link SweepWorkerData}. */
-export const SWEEP_THREAD_NICE = 10;
 export const SWEEP_THREAD_CACHE_MB = 64;
 
-export function inThreadEraser(db: Kysely<Database>, capabilities: DatabaseCapabilities): BatchEraser {
-  return { threaded: false, erase: (now, limit) => eraseExpiredBatch(db, capabilities, now, limit), close: async () => {} };
+export function inThreadRunner(db: Kysely<Database>, capabilities: DatabaseCapabilities): SweepRunner {
+  return { threaded: false, run: (clock, pacing) => eraseInBatches(db, capabilities, () => clock.now(), pacing), close: async () => {} };
 }
 
 /**
  * Starts a thread with its own connection to the SQLite database `file` (src/consents/sweep-worker.ts).
+ * The thread runs the whole loop of batches and its pauses itself and answers once: driven from
+ * here batch by batch, each batch waited for a turn of a busy event loop (tens of ms under load)
+ * before the next could start. Its batches' time is the clock's time at the start plus the time
+ * since (the clock cannot be asked from another thread).
  * Ferry runs TypeScript through tsx's loader (bin/ferry.js), which a worker thread does not
  * inherit: the thread registers it before it loads the sweep.
  */
-export async function sweepThread(file: string): Promise<BatchEraser> {
+export async function sweepThread(file: string): Promise<SweepRunner> {
   const entry = new URL('./sweep-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  const workerData: SweepWorkerData = { file, nice: SWEEP_THREAD_NICE, cacheMb: SWEEP_THREAD_CACHE_MB };
+  const workerData: SweepWorkerData = { file, cacheMb: SWEEP_THREAD_CACHE_MB };
   const worker = new Worker(bootstrap, { eval: true, workerData });
   let pending: { resolve(result: BatchResult): void; reject(error: Error): void } | null = null;
   let failure: Error | null = null;
@@ -51,12 +55,12 @@ export async function sweepThread(file: string): Promise<BatchEraser> {
   const send = (request: SweepRequest) => worker.postMessage(request);
   return {
     threaded: true,
-    erase(now, limit) {
+    run(clock, pacing) {
       if (failure !== null) return Promise.reject(failure);
-      if (pending !== null) return Promise.reject(new Error('one batch at a time'));
+      if (pending !== null) return Promise.reject(new Error('one sweep at a time'));
       return new Promise<BatchResult>((resolve, reject) => {
         pending = { resolve, reject };
-        send({ now, limit });
+        send({ now: clock.now(), pacing });
       });
     },
     async close() {

@@ -11,6 +11,7 @@ import * as m009 from './migrations/009_connection_status.js';
 import * as m010 from './migrations/010_accounts.js';
 import * as m011 from './migrations/011_portal.js';
 import * as m012 from './migrations/012_events_created_at.js';
+import * as m013 from './migrations/013_erasure_indexes.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -25,6 +26,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '010_accounts': m010,
   '011_portal': m011,
   '012_events_created_at': m012,
+  '013_erasure_indexes': m013,
 };
 
 export interface MigrationResult {

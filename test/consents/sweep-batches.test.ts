@@ -132,5 +132,38 @@ for (const dialect of DIALECTS) {
       assert.equal((await sweep).erased, 4);
       assert.ok(answeredDuringSweep, 'the request was answered before the sweep finished');
     });
+
+    it('keeps taking writes (refresh token rotations) while the sweep erases, on SQLite from its own thread', async () => {
+      const expiring: ConnectedConsent[] = [];
+      for (let i = 0; i < 4; i++) expiring.push(await connectConsent(server, client, { username: `writer-${i}` }));
+      const regular = await connectConsent(server, client, { username: 'writer-kept', scopes: 'accounts offline_access' });
+      await runJobs(server);
+      server.clock.advance(25 * 3600_000);
+      let sweepDone = false;
+      const sweep = sweepExpiredConsents({ db: server.services.database.db, capabilities: server.services.database.capabilities, clock: server.clock }, 1000, {
+        firstBatch: 1,
+        batchRows: 1,
+        busyShare: 1,
+      }).then((report) => {
+        sweepDone = true;
+        return report;
+      });
+      let refreshToken = regular.refreshToken;
+      const statuses: number[] = [];
+      let duringSweep = 0;
+      // A few rotations, spaced out (the token endpoint is rate-limited), while the sweep runs.
+      while (!sweepDone && statuses.length < 8) {
+        const answer = await refresh({ ...regular, refreshToken });
+        statuses.push(answer.statusCode);
+        if (answer.statusCode !== 200) break;
+        refreshToken = answer.json().refresh_token as string;
+        if (!sweepDone) duringSweep++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal((await sweep).erased, 4);
+      assert.deepEqual(new Set(statuses), new Set([200]), 'every rotation succeeded');
+      assert.ok(duringSweep > 0, 'rotations were answered while the sweep ran');
+      assert.equal(await server.services.database.db.selectFrom('consents').select('id').where('id', 'in', expiring.map((c) => c.consentId)).execute().then((r) => r.length), 0);
+    });
   });
 }
