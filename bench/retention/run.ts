@@ -24,6 +24,8 @@
  *   npx tsx bench/retention/run.ts --part raw [--busy-share 1] [--secure-delete-off] [--cache-mb 64]
  *     the sweep alone, in this process, for experiments (SQLite: without secure_delete, with a bigger page cache;
  *     --profile writes a CPU profile of the sweep to bench/out/retention/)
+ *   --ordered-ids (either part): an experiment, the seeded transactions' ids in the order they are made
+ *     rather than random as src/data/sync.ts makes them (bench/retention/seed.ts `IdOrder`)
  *
  * Bounded: at most --max-sweep seconds (120) of sweep per dialect; the seeding takes about a minute
  * per dialect. Writes its block into bench/RESULTS.md ("Retention (issue 6)").
@@ -69,6 +71,7 @@ const { values: args } = parseArgs({
     'secure-delete-off': { type: 'boolean', default: false },
     'cache-mb': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'ordered-ids': { type: 'boolean', default: false },
     write: { type: 'boolean', default: true },
   },
 });
@@ -140,7 +143,7 @@ async function prepare(bench: BenchDb, database: FerryDatabase, deleteAt: number
     await runJobs(server);
     const templates = await makeTemplates(server);
     log(`  seeding ${fmt(CONSENTS)} one-time consents with ${fmt(TRANSACTIONS)} transactions`);
-    const seed = await seedConsents(database.db, templates, CONSENTS, TRANSACTIONS, deleteAt);
+    const seed = await seedConsents(database.db, templates, CONSENTS, TRANSACTIONS, deleteAt, args['ordered-ids'] ? 'ordered' : 'random');
     log(`  seeded in ${fmt(seed.seconds, 1)} s (${fmt(seed.transactions / seed.seconds)} transactions/s)`);
     const account = await database.db.selectFrom('accounts').select('id').where('consent_id', '=', live.consentId).orderBy('position').executeTakeFirstOrThrow();
     // As the database would be a day later: checkpointed (SQLite), vacuumed and analysed (PostgreSQL's autovacuum).
@@ -556,7 +559,7 @@ function markdown(results: DialectResult[]): string {
   for (const r of results) {
     const seededRows = Object.values(r.seed.rows).reduce((a, b) => a + b, 0);
     lines.push(
-      `| ${r.dialect === 'sqlite' ? 'SQLite (file, WAL, secure_delete)' : 'PostgreSQL'} | ${fmt(seededRows)} | ${fmt(r.report.erased)} consents, ${fmt(r.report.rows.transactions ?? 0)} transactions | ${fmt(r.report.durationMs / 1000, 1)} | ${fmt(rate(r))} | ${rate(r) >= TARGET_RATE ? 'met' : 'missed'} | ` +
+      `| ${r.dialect === 'sqlite' ? 'SQLite (file, WAL, secure_delete)' : 'PostgreSQL'}${args['ordered-ids'] ? ', ordered transaction ids (experiment)' : ''} | ${fmt(seededRows)} | ${fmt(r.report.erased)} consents, ${fmt(r.report.rows.transactions ?? 0)} transactions | ${fmt(r.report.durationMs / 1000, 1)} | ${fmt(rate(r))} | ${rate(r) >= TARGET_RATE ? 'met' : 'missed'} | ` +
         `${fmt(r.unloaded.rate)} (${fmt(r.unloaded.p50)} / ${fmt(r.unloaded.p99)}) | ${fmt(r.during.rate)} (${fmt(r.during.p50)} / ${fmt(r.during.p99)}) | ${fmt(share(r) * 100)} % | ${share(r) >= TARGET_API_SHARE ? 'met' : 'missed'} |`,
     );
   }

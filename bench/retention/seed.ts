@@ -96,7 +96,8 @@ export function personalValues(templates: Template[]): string[] {
  * the count allows, each the newest of its template's), each with its connection, accounts,
  * grant, refresh tokens, code, flow session, jobs and events, deadline `deleteAt`.
  */
-export async function seedConsents(db: Kysely<Database>, templates: Template[], consents: number, transactions: number, deleteAt: number): Promise<SeedReport> {
+export async function seedConsents(db: Kysely<Database>, templates: Template[], consents: number, transactions: number, deleteAt: number, idOrder: IdOrder = 'random'): Promise<SeedReport> {
+  const newTransactionId = idOrder === 'random' ? randomUUID : orderedIds();
   const started = performance.now();
   const rows: Record<string, number> = {};
   const CHUNK = 500;
@@ -115,7 +116,7 @@ export async function seedConsents(db: Kysely<Database>, templates: Template[], 
     };
     for (let i = first; i < Math.min(consents, first + CHUNK); i++) {
       const count = Math.floor(transactions / consents) + (i < transactions % consents ? 1 : 0);
-      cloneConsent(templates[i % templates.length]!, count, deleteAt, batch);
+      cloneConsent(templates[i % templates.length]!, count, deleteAt, batch, newTransactionId);
     }
     // Parents first, as the flow writes them.
     for (const table of ['consents', 'connections', 'accounts', 'grants', 'refresh_tokens', 'authorization_codes', 'flow_sessions', 'jobs', 'events', 'transactions'] as const) {
@@ -126,7 +127,7 @@ export async function seedConsents(db: Kysely<Database>, templates: Template[], 
   return { consents, transactions: rows.transactions ?? 0, rows, templateTransactions: templates.map((t) => t.transactions.length), seconds: (performance.now() - started) / 1000 };
 }
 
-function cloneConsent(template: Template, transactions: number, deleteAt: number, out: Record<string, Row[]>): void {
+function cloneConsent(template: Template, transactions: number, deleteAt: number, out: Record<string, Row[]>, newTransactionId: () => string): void {
   const consentId = randomUUID();
   const ids = new Map<string, string>([[String(template.consent.id), consentId]]);
   for (const a of template.accounts) ids.set(String(a.id), randomUUID());
@@ -155,10 +156,28 @@ function cloneConsent(template: Template, transactions: number, deleteAt: number
     const round = Math.floor(i / source.length);
     out.transactions!.push({
       ...t,
-      id: randomUUID(),
+      id: newTransactionId(),
       account_id: ids.get(String(t.account_id)),
       consent_id: consentId,
       provider_transaction_id: round === 0 ? t.provider_transaction_id : `${String(t.provider_transaction_id)}~${round}`,
     });
   }
+}
+
+/**
+ * How the seeded transactions' ids are made: `random` as Ferry makes them (src/data/sync.ts,
+ * `newId()`, a random UUID), or `ordered`, an experiment: UUIDs that grow in the order they are
+ * made (version 7's layout: milliseconds, then a counter), as a sync would make them if it used
+ * such ids. Then one consent's entries in the id index sit together instead of on random pages.
+ */
+export type IdOrder = 'random' | 'ordered';
+
+function orderedIds(): () => string {
+  let counter = 0;
+  return () => {
+    const time = Date.now().toString(16).padStart(12, '0');
+    const count = (counter++ & 0xffffff).toString(16).padStart(6, '0');
+    const random = randomBytes(6).toString('hex');
+    return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${count.slice(0, 3)}-8${count.slice(3, 6)}-${random}`;
+  };
 }
