@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
+import { preparedSql, prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
 import type { AccountRow, Database, TransactionRow } from '../db/schema.js';
 import type { PagePosition } from './paging.js';
 
@@ -111,19 +111,25 @@ export function createDataStore(database: FerryDatabase) {
   const buildPage = (shape: PageShape) => prepareQuery(database, (db, param: QueryParam<PageParams>) => transactionsOfPage(db, shape, param));
   const pages = new Map<number, ReturnType<typeof buildPage>>();
 
+  type LiveAccountRow = Liveness & { [K in AccountWireColumn]: AccountWireRow[K] | null };
+  const accountsOf = (rows: readonly LiveAccountRow[]) => ({ live: rows[0], accounts: rows.filter((row): row is LiveAccountRow & AccountWireRow => row.id !== null) });
+  const accountOf = (row: LiveAccountRow | undefined) => ({ live: row, account: row !== undefined && row.id !== null ? (row as LiveAccountRow & AccountWireRow) : undefined });
+  // PostgreSQL: the requests of one turn of the event loop read their grants in one query (a
+  // round trip, and its system calls, shared); SQLite's reads are calls into this thread, which
+  // batching would only delay.
+  const batchedReads = database.capabilities.dialect === 'postgres' ? postgresBatchedReads(database) : undefined;
+
   return {
     liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
 
     /** The grant's liveness and its consent's accounts in their order. */
     async livenessAndAccounts(grantId: string): Promise<{ live: Liveness | undefined; accounts: AccountWireRow[] }> {
-      const rows = await livenessAndAccounts.all({ grantId });
-      return { live: rows[0], accounts: rows.filter((row): row is (typeof rows)[number] & AccountWireRow => row.id !== null) };
+      return accountsOf(batchedReads !== undefined ? await batchedReads.livenessAndAccounts(grantId) : await livenessAndAccounts.all({ grantId }));
     },
 
     /** The grant's liveness and the account, if it is the consent's. */
     async livenessAndAccount(grantId: string, accountId: string): Promise<{ live: Liveness | undefined; account: AccountWireRow | undefined }> {
-      const row = await livenessAndAccount.first({ grantId, accountId });
-      return { live: row, account: row !== undefined && row.id !== null ? (row as typeof row & AccountWireRow) : undefined };
+      return accountOf(batchedReads !== undefined ? await batchedReads.livenessAndAccount({ grantId, accountId }) : await livenessAndAccount.first({ grantId, accountId }));
     },
 
     /** A page of an account's transactions (the caller has checked the account is the consent's). */
@@ -140,6 +146,63 @@ export function createDataStore(database: FerryDatabase) {
 }
 
 export type DataStore = ReturnType<typeof createDataStore>;
+
+/** Most keys one batched read carries; more wait for the next. */
+const MAX_BATCH = 100;
+
+/**
+ * `load(key)` for many keys at once: the keys asked for in one turn of the event loop (the
+ * requests read from the sockets in one poll) go to `run` together, after that turn
+ * (setImmediate); a batch alone goes at once. `run` answers one result per key, in order. A
+ * failing `run` fails every load of its batch, as the query failing for each would have.
+ */
+function batchLoader<K, R>(run: (keys: K[]) => Promise<R[]>): (key: K) => Promise<R> {
+  let queue: Array<{ key: K; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
+  const flush = () => {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    run(batch.map((item) => item.key)).then(
+      (results) => batch.forEach((item, i) => item.resolve(results[i]!)),
+      (error: unknown) => batch.forEach((item) => item.reject(error)),
+    );
+  };
+  return (key) =>
+    new Promise<R>((resolve, reject) => {
+      queue.push({ key, resolve, reject });
+      if (queue.length === 1) setImmediate(flush);
+      else if (queue.length >= MAX_BATCH) flush();
+    });
+}
+
+/**
+ * The bearer check's reads for a batch of requests, on PostgreSQL: the grant ids (and account
+ * ids) as arrays, numbered by `unnest … with ordinality`, each key's rows told apart by that
+ * number. Each key still gets what its own query would have read, from the same snapshot as the
+ * others of its batch. Keys are not merged: two requests with the same token are two keys.
+ */
+function postgresBatchedReads(database: FerryDatabase) {
+  type Row = Liveness & { [K in AccountWireColumn]: AccountWireRow[K] | null } & { batch_index: number };
+  const select = `select k.n as batch_index, ${LIVENESS_COLUMNS.join(', ')}, ${ACCOUNT_COLUMNS_OF_JOIN.join(', ')}`;
+  const grantAndConsent = 'inner join grants on grants.id = k.grant_id inner join consents on consents.id = grants.consent_id';
+  const accountsQuery = preparedSql(
+    `${select} from unnest($1::text[]) with ordinality as k(grant_id, n) ${grantAndConsent} left join accounts on accounts.consent_id = consents.id order by k.n, accounts.position`,
+  );
+  const accountQuery = preparedSql(
+    `${select} from unnest($1::text[], $2::text[]) with ordinality as k(grant_id, account_id, n) ${grantAndConsent} left join accounts on accounts.consent_id = consents.id and accounts.id = k.account_id`,
+  );
+  const byKey = (rows: Row[], keys: number): Row[][] => {
+    const grouped = Array.from({ length: keys }, (): Row[] => []);
+    for (const row of rows) grouped[row.batch_index - 1]!.push(row);
+    return grouped;
+  };
+  return {
+    livenessAndAccounts: batchLoader(async (grantIds: string[]) => byKey(await database.runPrepared<Row>(accountsQuery, [grantIds]), grantIds.length)),
+    livenessAndAccount: batchLoader(async (keys: Array<{ grantId: string; accountId: string }>) =>
+      byKey(await database.runPrepared<Row>(accountQuery, [keys.map((k) => k.grantId), keys.map((k) => k.accountId)]), keys.length).map((rows) => rows[0]),
+    ),
+  };
+}
 
 function livenessOf(db: Kysely<Database>) {
   return db.selectFrom('grants').innerJoin('consents', 'consents.id', 'grants.consent_id');

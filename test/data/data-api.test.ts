@@ -161,6 +161,36 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('answers requests of several consents made at once each with its own consent’s data, and a revoked one with 401', async () => {
+      // Requests of one turn are read together on PostgreSQL (data-store.ts): none may get another's rows.
+      const jane = await connectConsent(server, client, { username: 'jane' });
+      const john = await connectConsent(server, client, { username: 'john' });
+      const gone = await connectConsent(server, client, { username: 'joan' });
+      await runJobs(server);
+      const accountsOf = async (token: string) => (await get('/v1/accounts', token)).json().accounts as Array<{ id: string }>;
+      const janes = await accountsOf(jane.accessToken);
+      const johns = await accountsOf(john.accessToken);
+      const grant = await server.services.database.db.selectFrom('grants').select('id').where('consent_id', '=', gone.consentId).executeTakeFirstOrThrow();
+      await revokeGrant(server.services.database.db, grant.id, server.clock.now(), 'test');
+      const requests = [
+        { token: jane.accessToken, url: '/v1/accounts', status: 200, body: { accounts: janes } },
+        { token: john.accessToken, url: '/v1/accounts', status: 200, body: { accounts: johns } },
+        { token: gone.accessToken, url: '/v1/accounts', status: 401 },
+        { token: jane.accessToken, url: `/v1/accounts/${janes[0]!.id}`, status: 200, body: janes[0] },
+        { token: john.accessToken, url: `/v1/accounts/${janes[0]!.id}`, status: 404 },
+        { token: john.accessToken, url: `/v1/accounts/${johns[0]!.id}`, status: 200, body: johns[0] },
+        { token: gone.accessToken, url: `/v1/accounts/${janes[0]!.id}`, status: 401 },
+        { token: jane.accessToken, url: '/v1/accounts', status: 200, body: { accounts: janes } },
+      ];
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(requests.map((r) => get(r.url, r.token)));
+        answers.forEach((res, i) => {
+          assert.equal(res.statusCode, requests[i]!.status, `${requests[i]!.url}: ${res.body}`);
+          if (requests[i]!.body !== undefined) assert.deepEqual(res.json(), requests[i]!.body);
+        });
+      }
+    });
+
     it('queues a resync on POST /v1/update (AllQueued)', async () => {
       const { accessToken } = await connectConsent(server, client, { username: 'jane', scopes: 'accounts offline_access' });
       await runJobs(server);
