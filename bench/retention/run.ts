@@ -24,8 +24,8 @@
  *   npx tsx bench/retention/run.ts --part raw [--busy-share 1] [--secure-delete-off] [--cache-mb 64]
  *     the sweep alone, in this process, for experiments (SQLite: without secure_delete, with a bigger page cache;
  *     --profile writes a CPU profile of the sweep to bench/out/retention/)
- *   --ordered-ids (either part): an experiment, the seeded transactions' ids in the order they are made
- *     rather than random as src/data/sync.ts makes them (bench/retention/seed.ts `IdOrder`)
+ *   --random-ids (either part): an experiment, the seeded transactions' ids random UUIDs (as Ferry made
+ *     them before) rather than time-ordered as src/data/sync.ts makes them (bench/retention/seed.ts `IdOrder`)
  *
  * Bounded: at most --max-sweep seconds (120) of sweep per dialect; the seeding takes about a minute
  * per dialect. Writes its block into bench/RESULTS.md ("Retention (issue 6)").
@@ -71,7 +71,7 @@ const { values: args } = parseArgs({
     'secure-delete-off': { type: 'boolean', default: false },
     'cache-mb': { type: 'string' },
     profile: { type: 'boolean', default: false },
-    'ordered-ids': { type: 'boolean', default: false },
+    'random-ids': { type: 'boolean', default: false },
     write: { type: 'boolean', default: true },
   },
 });
@@ -143,7 +143,7 @@ async function prepare(bench: BenchDb, database: FerryDatabase, deleteAt: number
     await runJobs(server);
     const templates = await makeTemplates(server);
     log(`  seeding ${fmt(CONSENTS)} one-time consents with ${fmt(TRANSACTIONS)} transactions`);
-    const seed = await seedConsents(database.db, templates, CONSENTS, TRANSACTIONS, deleteAt, args['ordered-ids'] ? 'ordered' : 'random');
+    const seed = await seedConsents(database.db, templates, CONSENTS, TRANSACTIONS, deleteAt, args['random-ids'] ? 'random' : 'ferry');
     log(`  seeded in ${fmt(seed.seconds, 1)} s (${fmt(seed.transactions / seed.seconds)} transactions/s)`);
     const account = await database.db.selectFrom('accounts').select('id').where('consent_id', '=', live.consentId).orderBy('position').executeTakeFirstOrThrow();
     // As the database would be a day later: checkpointed (SQLite), vacuumed and analysed (PostgreSQL's autovacuum).
@@ -274,15 +274,31 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Occurrences of each needle in the SQLite file and its WAL. */
+/** Occurrences of each needle in the SQLite file and its WAL (read in chunks: either may pass 2 GB). */
 function bytesIn(file: string, needles: string[]): number {
+  const patterns = needles.map((n) => Buffer.from(n));
+  const overlap = Math.max(0, ...patterns.map((p) => p.length - 1));
+  const CHUNK = 64 * 2 ** 20;
   let count = 0;
   for (const f of [file, `${file}-wal`]) {
     if (!fs.existsSync(f)) continue;
-    const data = fs.readFileSync(f);
-    for (const needle of needles) {
-      const n = Buffer.from(needle);
-      for (let at = data.indexOf(n); at !== -1; at = data.indexOf(n, at + 1)) count++;
+    const fd = fs.openSync(f, 'r');
+    try {
+      const buffer = Buffer.alloc(CHUNK + overlap);
+      let kept = 0;
+      for (;;) {
+        const read = fs.readSync(fd, buffer, kept, CHUNK, null);
+        if (read === 0) break;
+        const data = buffer.subarray(0, kept + read);
+        // Count matches that start in this chunk's new bytes or in the kept tail not yet searched whole.
+        for (const n of patterns) {
+          for (let at = data.indexOf(n); at !== -1; at = data.indexOf(n, at + 1)) if (at + n.length > kept) count++;
+        }
+        kept = Math.min(overlap, data.length);
+        data.copy(buffer, 0, data.length - kept);
+      }
+    } finally {
+      fs.closeSync(fd);
     }
   }
   return count;
@@ -559,7 +575,7 @@ function markdown(results: DialectResult[]): string {
   for (const r of results) {
     const seededRows = Object.values(r.seed.rows).reduce((a, b) => a + b, 0);
     lines.push(
-      `| ${r.dialect === 'sqlite' ? 'SQLite (file, WAL, secure_delete)' : 'PostgreSQL'}${args['ordered-ids'] ? ', ordered transaction ids (experiment)' : ''} | ${fmt(seededRows)} | ${fmt(r.report.erased)} consents, ${fmt(r.report.rows.transactions ?? 0)} transactions | ${fmt(r.report.durationMs / 1000, 1)} | ${fmt(rate(r))} | ${rate(r) >= TARGET_RATE ? 'met' : 'missed'} | ` +
+      `| ${r.dialect === 'sqlite' ? 'SQLite (file, WAL, secure_delete)' : 'PostgreSQL'}${args['random-ids'] ? ', random transaction ids (experiment)' : ''} | ${fmt(seededRows)} | ${fmt(r.report.erased)} consents, ${fmt(r.report.rows.transactions ?? 0)} transactions | ${fmt(r.report.durationMs / 1000, 1)} | ${fmt(rate(r))} | ${rate(r) >= TARGET_RATE ? 'met' : 'missed'} | ` +
         `${fmt(r.unloaded.rate)} (${fmt(r.unloaded.p50)} / ${fmt(r.unloaded.p99)}) | ${fmt(r.during.rate)} (${fmt(r.during.p50)} / ${fmt(r.during.p99)}) | ${fmt(share(r) * 100)} % | ${share(r) >= TARGET_API_SHARE ? 'met' : 'missed'} |`,
     );
   }

@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { systemClock } from '../../src/clock.js';
 import { eraseConsent } from '../../src/consents/erase.js';
+import { TimeOrderedIds } from '../../src/data/sync.js';
 import { insertRows } from '../../src/db/database.js';
 import type { Database } from '../../src/db/schema.js';
 import { connectConsent, runJobs, type BenchServer } from '../data/setup.js';
@@ -96,8 +97,9 @@ export function personalValues(templates: Template[]): string[] {
  * the count allows, each the newest of its template's), each with its connection, accounts,
  * grant, refresh tokens, code, flow session, jobs and events, deadline `deleteAt`.
  */
-export async function seedConsents(db: Kysely<Database>, templates: Template[], consents: number, transactions: number, deleteAt: number, idOrder: IdOrder = 'random'): Promise<SeedReport> {
-  const newTransactionId = idOrder === 'random' ? randomUUID : orderedIds();
+export async function seedConsents(db: Kysely<Database>, templates: Template[], consents: number, transactions: number, deleteAt: number, idOrder: IdOrder = 'ferry'): Promise<SeedReport> {
+  const ids = new TimeOrderedIds();
+  const newTransactionId = idOrder === 'random' ? randomUUID : () => ids.next(Date.now());
   const started = performance.now();
   const rows: Record<string, number> = {};
   const CHUNK = 500;
@@ -165,19 +167,9 @@ function cloneConsent(template: Template, transactions: number, deleteAt: number
 }
 
 /**
- * How the seeded transactions' ids are made: `random` as Ferry makes them (src/data/sync.ts,
- * `newId()`, a random UUID), or `ordered`, an experiment: UUIDs that grow in the order they are
- * made (version 7's layout: milliseconds, then a counter), as a sync would make them if it used
- * such ids. Then one consent's entries in the id index sit together instead of on random pages.
+ * How the seeded transactions' ids are made: `ferry` as Ferry makes them (src/data/sync.ts
+ * `TimeOrderedIds`: UUIDs of version 7, in the order the rows are written), or `random`, an
+ * experiment: random UUIDs, as Ferry made them before, which put each row's entry in the id index
+ * on a random page.
  */
-export type IdOrder = 'random' | 'ordered';
-
-function orderedIds(): () => string {
-  let counter = 0;
-  return () => {
-    const time = Date.now().toString(16).padStart(12, '0');
-    const count = (counter++ & 0xffffff).toString(16).padStart(6, '0');
-    const random = randomBytes(6).toString('hex');
-    return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${count.slice(0, 3)}-8${count.slice(3, 6)}-${random}`;
-  };
-}
+export type IdOrder = 'ferry' | 'random';

@@ -38,17 +38,20 @@ export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], 
  * SQLite with a database file: the batches run in a thread of their own with its own connection
  * (src/consents/sweep-thread.ts), on another core rather than on the event loop. What they still
  * share is SQLite's one write lock: while a batch runs, a write of the serving thread waits for
- * it (busy_timeout), blocking its event loop. So batches stay short ({@link SWEEP_THREAD_BATCH_ROWS}) and the thread leaves the lock free
- * between them, (1 − share) / share of the batch's time: long enough for a waiting writer's next
- * retry (SQLite's busy handler retries after 1, 2, 5, 10, 15, 20, 25… ms) to find the lock free.
- * Each commit of the thread also empties the serving connection's page cache (SQLite starts a
- * reader afresh when another connection wrote): under the benchmark's load the data API kept 53 %
- * of its rate with the thread at 0.75, 82 % with 1,000-row batches driven one by one from the event loop
- * (bench/RESULTS.md); hence well under a half.
+ * it (busy_timeout), blocking its event loop. So batches stay short ({@link SWEEP_THREAD_BATCH_ROWS})
+ * and the thread leaves the lock free between them, (1 − share) / share of the batch's time: long
+ * enough for a waiting writer's next retry (SQLite's busy handler retries after 1, 2, 5, 10, 15,
+ * 20, 25… ms) to find the lock free.
+ * The thread's batches also take CPU from the serving thread when the cores are busy (the
+ * benchmark's load keeps one core on the event loop and a quarter of the other on the load
+ * generator), and each commit of the thread empties the serving connection's page cache (SQLite
+ * starts a reader afresh when another connection wrote). With random transaction ids (before
+ * src/data/sync.ts made them time-ordered) a batch cost four times as much and the data API kept
+ * 53 % of its rate at 0.75 (bench/RESULTS.md); with ordered ids, 0.6.
  */
 export const SWEEP_OWN_THREAD: Readonly<Record<DatabaseCapabilities['dialect'], boolean>> = { sqlite: true, postgres: false };
 export const SWEEP_THREAD_BATCH_ROWS = 2_500;
-export const SWEEP_THREAD_BUSY_SHARE = 0.4;
+export const SWEEP_THREAD_BUSY_SHARE = 0.6;
 /**
  * A sweep stops starting batches after this long and the next one is due at once
  * ({@link nextSweepAt}): a job runs on a lease (src/jobs/queue.ts JOB_LEASE_MS, a minute), and a
