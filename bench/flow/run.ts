@@ -9,7 +9,7 @@
  *   2. closed loop: --concurrency users walk back to back for --max-duration seconds: the most
  *      users per second this machine takes through the flow.
  *
- *   npx tsx bench/flow/run.ts [--rate 150] [--duration 20] [--warmup 5] [--concurrency 32]
+ *   npx tsx bench/flow/run.ts [--rate 150] [--duration 20] [--warmup 5] [--concurrency 32] [--workers 1]
  *                             [--max-duration 15] [--no-write]
  *
  * Writes its tables into bench/RESULTS.md (section "Hosted flow (issue 4)") and exits non-zero
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '32' },
     'max-duration': { type: 'string', default: '15' },
+    workers: { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -50,6 +51,8 @@ const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONCURRENCY = Number(args.concurrency);
 const MAX_DURATION = Number(args['max-duration']);
+const WORKERS = Number(args.workers);
+if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error('--workers must be a whole number of at least 1');
 if (WARMUP + DURATION + MAX_DURATION > 60) throw new Error('the benchmark is bounded to 60 seconds of load: shorten --warmup, --duration or --max-duration');
 
 /** The requests of one walk, in order, and its steps (a step is its page and its form post): bench/lib/flow-walk.ts. */
@@ -81,7 +84,7 @@ async function startFerry(): Promise<Target> {
   const port = await freePort();
   // FERRY_BENCH_PROFILE=1: a CPU profile of the Ferry process lands in bench/out/flow-profile/.
   const profile = process.env.FERRY_BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'out', 'flow-profile')}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(HERE, 'server.ts')], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(HERE, 'server.ts')], { cwd: ROOT, env: { ...process.env, PORT: String(port), FLOW_BENCH_WORKERS: String(WORKERS) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise<{ clientId: string; redirectUri: string }>((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -102,10 +105,25 @@ async function stopFerry(target: Target): Promise<void> {
   await exited;
 }
 
+/** CPU seconds used so far by the process and its live children (the cluster's workers). */
 function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+  for (const child of childPids(pid)) seconds += cpuSeconds(child);
+  return seconds;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((task) => fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/))
+      .filter((p) => p !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 function machineTicks(): { busy: number; total: number } {
@@ -285,18 +303,18 @@ try {
 Simulated users walk the one-time flow over plain HTTP (no browser, no JavaScript: the pages and
 form posts a browser makes, each answer checked, cookies and CSRF tokens carried): connect, start,
 consent, bank (\`TestDataBank1\`), password login, share the first account, Accept, ending at the
-app's redirect with a code: ${requestsPerUser} requests per user. Ferry runs in its own process on a
+app's redirect with a code: ${requestsPerUser} requests per user. Ferry runs ${WORKERS === 1 ? 'in its own process' : `as ${WORKERS} processes sharing the port (node:cluster, as \`ferry start --workers ${WORKERS}\`)`} on a
 fresh SQLite file, rate limits off, request logging on (info, to /dev/null); the background sync each
 new consent queues is not started (it has its own benchmark). Loopback, keep-alive connections.
 
-    npx tsx bench/flow/run.ts
+    npx tsx bench/flow/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}
 
 Machine: ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}; measured ${new Date().toISOString().slice(0, 10)}.
 The load generator shares the machine with Ferry; the run waits (up to a minute) for the machine to be quiet.
 
 **Open loop, ${RATE} users arriving per second for ${DURATION} s:** ${open.completed} of ${open.started} users reached the
 app's redirect, **${openRate.toFixed(1)} users/s**; errors: ${errorsText(open)}; Ferry used ${openCpu.toFixed(0)} % of one core
-(other work on the machine meanwhile: ${openOther.toFixed(0)} % of a core).
+(other work on the machine meanwhile: ${openOther.toFixed(0)} % of a core)${WORKERS > 1 ? ' (Ferry: all its processes)' : ''}.
 
 Per step (the step's page and its form post, as the user waits for them):
 
