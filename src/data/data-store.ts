@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { preparedSql, prepareQuery, type FerryDatabase, type QueryParam } from '../db/database.js';
+import { preparedSql, prepareQuery, type FerryDatabase, type PreparedSql, type QueryParam } from '../db/database.js';
 import type { AccountRow, Database, TransactionRow } from '../db/schema.js';
 import type { PagePosition } from './paging.js';
 
@@ -134,6 +134,9 @@ export function createDataStore(database: FerryDatabase) {
 
     /** A page of an account's transactions (the caller has checked the account is the consent's). */
     transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
+      if (batchedReads !== undefined && !filter.includeDeleted && filter.interval === null && filter.amount === null && filter.balance === null) {
+        return batchedReads.page(accountId, filter.after, filter.limit);
+      }
       const shape = shapeOf(filter);
       // The shape's flags as the bits of a number: one statement per combination.
       let key = 0;
@@ -196,7 +199,38 @@ function postgresBatchedReads(database: FerryDatabase) {
     for (const row of rows) grouped[row.batch_index - 1]!.push(row);
     return grouped;
   };
+  // Pages of the GET endpoint (no filter but is_deleted): one for first pages, one for pages after
+  // a keyset position, so that each stays a plain range of the keyset index for the planner.
+  type PageRow = TransactionWireRow & { batch_index: number };
+  const pageColumns = TRANSACTION_WIRE_COLUMNS.map((c) => `transactions.${c}`).join(', ');
+  const pageQuery = (after: boolean) =>
+    preparedSql(
+      `select k.n as batch_index, ${TRANSACTION_WIRE_COLUMNS.map((c) => `t.${c}`).join(', ')} ` +
+        `from unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::text[]) with ordinality as k(account_id, lim, after_date, after_ordinal, after_id, n) ` +
+        `cross join lateral (select ${pageColumns} from transactions where transactions.account_id = k.account_id and transactions.is_deleted = 0` +
+        (after ? ' and (transactions.date, transactions.ordinal, transactions.id) < (k.after_date, k.after_ordinal, k.after_id)' : '') +
+        ' order by transactions.date desc, transactions.ordinal desc, transactions.id desc limit k.lim) t' +
+        ' order by k.n, t.date desc, t.ordinal desc, t.id desc',
+    );
+  const pageLoader = (query: PreparedSql) =>
+    batchLoader(async (keys: Array<{ accountId: string; after: PagePosition | null; limit: number }>) => {
+      const parameters = [
+        keys.map((k) => k.accountId),
+        keys.map((k) => k.limit),
+        keys.map((k) => k.after?.date ?? ''),
+        keys.map((k) => k.after?.ordinal ?? 0),
+        keys.map((k) => k.after?.id ?? ''),
+      ];
+      const grouped = Array.from({ length: keys.length }, (): TransactionWireRow[] => []);
+      // Rows keep their batch_index: nothing reads it further on.
+      for (const row of await database.runPrepared<PageRow>(query, parameters)) grouped[row.batch_index - 1]!.push(row);
+      return grouped;
+    });
+  const firstPages = pageLoader(pageQuery(false));
+  const laterPages = pageLoader(pageQuery(true));
   return {
+    /** A page of the GET endpoint's shape: not deleted, no other filter. */
+    page: (accountId: string, after: PagePosition | null, limit: number) => (after === null ? firstPages : laterPages)({ accountId, after, limit }),
     livenessAndAccounts: batchLoader(async (grantIds: string[]) => byKey(await database.runPrepared<Row>(accountsQuery, [grantIds]), grantIds.length)),
     livenessAndAccount: batchLoader(async (keys: Array<{ grantId: string; accountId: string }>) =>
       byKey(await database.runPrepared<Row>(accountQuery, [keys.map((k) => k.grantId), keys.map((k) => k.accountId)]), keys.length).map((rows) => rows[0]),
