@@ -205,7 +205,7 @@ export async function nextSweepAt(db: Kysely<Database>, now: number): Promise<nu
 
 /** Makes sure a sweep is scheduled (at start-up, and after each sweep for the next one). */
 export async function scheduleSweep(db: Kysely<Database>, runAt: number, now: number): Promise<void> {
-  await db.updateTable('jobs').set({ run_at: runAt }).where('dedupe_key', '=', RETENTION_SWEEP_JOB).where('status', '=', 'pending').where('run_at', '>', runAt).execute();
+  await db.updateTable('jobs').set({ run_at: runAt }).where('dedupe_key', '=', RETENTION_SWEEP_JOB).where('status', '=', sql.lit('pending')).where('run_at', '>', runAt).execute();
   await enqueueJob(db, { kind: RETENTION_SWEEP_JOB, payload: {}, runAt, dedupeKey: RETENTION_SWEEP_JOB, maxAttempts: 1000, now });
 }
 
