@@ -36,7 +36,9 @@ export interface ClaimInput {
 /** Claims up to `limit` due deliveries (and those whose worker's lease ran out). */
 export async function claimDeliveries(db: Kysely<Database>, capabilities: DatabaseCapabilities, input: ClaimInput): Promise<ClaimedDelivery[]> {
   const { claim, now, limit, leaseMs } = input;
-  let due = db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
+  // 'pending' as a literal: only then can the planner use the partial index webhook_deliveries_due;
+  // with a bound parameter SQLite scans every delivery ever made (and sorts them) on every claim.
+  let due = db.selectFrom('webhook_deliveries').select('id').where('status', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
   if (input.skipApps !== undefined && input.skipApps.length > 0) due = due.where('app_id', 'not in', input.skipApps);
   if (capabilities.supportsSkipLocked) due = due.forUpdate().skipLocked();
   const claimed = await db
