@@ -20,12 +20,6 @@ const port = parentPort!;
 const data = workerData as SweepWorkerData;
 const database = await openDatabase({ dialect: 'sqlite', file: data.file });
 await sql.raw(`pragma cache_size = -${Math.round(data.cacheMb * 1024)}`).execute(database.db);
-// This connection checkpoints after its own commits, as SQLite does by default: the serving
-// connection leaves checkpoints to a thread that runs them every 200 ms (src/db/checkpointer.ts),
-// which, behind a writer committing back to back, seldom finds the WAL all copied and starts it
-// afresh; the WAL then grows, and every page read, the serving thread's too, searches more of its
-// index. This thread serves no requests: its checkpoints stall nothing.
-await sql`pragma wal_autocheckpoint = 1000`.execute(database.db);
 
 port.on('message', (request: SweepRequest) => {
   if (request === 'close') {
