@@ -140,7 +140,8 @@ async function openRunner(deps: RetentionDeps, pacing: SweepPacing): Promise<Swe
   const file = rows[0]?.file ?? '';
   // An in-memory database lives in this connection only.
   if (file === '') return here;
-  return sweepThread(file);
+  // A thread that cannot start (no tsx loader to register, say) must not stop the sweep.
+  return sweepThread(file).catch(() => here);
 }
 
 async function countAbandonedFlows(db: Kysely<Database>, now: number): Promise<Record<string, number>> {

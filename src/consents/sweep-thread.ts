@@ -46,6 +46,13 @@ export async function sweepThread(file: string): Promise<SweepRunner> {
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the retention sweep's thread exited (code ${code})`)));
+  // Started: its connection is open (or it failed first, and the caller sweeps on its own connection).
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.once('exit', () => reject(new Error("the retention sweep's thread did not start")));
+  });
+  await ready;
   worker.on('message', (message: { ok: true; result: BatchResult } | { ok: false; error: { message: string; stack?: string } }) => {
     const settle = pending;
     pending = null;

@@ -21,6 +21,7 @@ const data = workerData as SweepWorkerData;
 const database = await openDatabase({ dialect: 'sqlite', file: data.file });
 await sql.raw(`pragma cache_size = -${Math.round(data.cacheMb * 1024)}`).execute(database.db);
 
+port.postMessage('ready');
 port.on('message', (request: SweepRequest) => {
   if (request === 'close') {
     void database.close().then(() => port.close());
