@@ -118,18 +118,24 @@ export function createDataStore(database: FerryDatabase) {
   // round trip, and its system calls, shared); SQLite's reads are calls into this thread, which
   // batching would only delay.
   const batchedReads = database.capabilities.dialect === 'postgres' ? postgresBatchedReads(database) : undefined;
+  // SQLite: the bearer check's reads kept while the database has not changed at all (see sqliteUnchangedReads).
+  const unchanged = database.capabilities.dialect === 'sqlite' ? sqliteUnchangedReads(database) : undefined;
 
   return {
     liveness: (grantId: string): Promise<Liveness | undefined> => liveness.first({ grantId }),
 
     /** The grant's liveness and its consent's accounts in their order. */
     async livenessAndAccounts(grantId: string): Promise<{ live: Liveness | undefined; accounts: AccountWireRow[] }> {
-      return accountsOf(batchedReads !== undefined ? await batchedReads.livenessAndAccounts(grantId) : await livenessAndAccounts.all({ grantId }));
+      if (batchedReads !== undefined) return accountsOf(await batchedReads.livenessAndAccounts(grantId));
+      if (unchanged !== undefined) return unchanged.read(`accounts\n${grantId}`, async () => accountsOf(await livenessAndAccounts.all({ grantId })));
+      return accountsOf(await livenessAndAccounts.all({ grantId }));
     },
 
     /** The grant's liveness and the account, if it is the consent's. */
     async livenessAndAccount(grantId: string, accountId: string): Promise<{ live: Liveness | undefined; account: AccountWireRow | undefined }> {
-      return accountOf(batchedReads !== undefined ? await batchedReads.livenessAndAccount({ grantId, accountId }) : await livenessAndAccount.first({ grantId, accountId }));
+      if (batchedReads !== undefined) return accountOf(await batchedReads.livenessAndAccount({ grantId, accountId }));
+      if (unchanged !== undefined) return unchanged.read(`account\n${grantId}\n${accountId}`, async () => accountOf(await livenessAndAccount.first({ grantId, accountId })));
+      return accountOf(await livenessAndAccount.first({ grantId, accountId }));
     },
 
     /** A page of an account's transactions (the caller has checked the account is the consent's). */
@@ -149,6 +155,47 @@ export function createDataStore(database: FerryDatabase) {
 }
 
 export type DataStore = ReturnType<typeof createDataStore>;
+
+/** Reads kept at most by {@link sqliteUnchangedReads}. */
+const UNCHANGED_READS_KEPT = 10_000;
+
+/**
+ * SQLite: a read kept for as long as the database has not changed at all, which is checked on
+ * every request, before the read: `total_changes()` counts every row this connection (the
+ * process's one) has inserted, updated or deleted, and `data_version` changes when any other
+ * connection (another process, a worker thread, the CLI) commits. While both stand still, reading
+ * the grant, the consent and the accounts again would read the same rows; the time-dependent
+ * conditions (expiry, a one-time consent's deadline) are still judged against the clock on every
+ * request (bearer.ts). The first change of anything (a revocation, an erasure, a sync, any write)
+ * empties the whole store, so nothing erased lingers here. One statement of ~6 µs instead of a
+ * three-table join and its rows. The version is read before the rows: a change between the two
+ * leaves a value kept under the older version, which the next request finds stale.
+ */
+function sqliteUnchangedReads(database: FerryDatabase) {
+  const versionQuery = preparedSql('select total_changes() as changes, data_version as version from pragma_data_version');
+  const kept = new Map<string, unknown>();
+  let keptVersion = '';
+  return {
+    async read<T>(key: string, read: () => Promise<T>): Promise<T> {
+      const [row] = await database.runPrepared<{ changes: number; version: number }>(versionQuery, []);
+      const version = `${row!.changes}:${row!.version}`;
+      if (version !== keptVersion) {
+        kept.clear();
+        keptVersion = version;
+      } else {
+        const hit = kept.get(key);
+        if (hit !== undefined) return hit as T;
+      }
+      const value = await read();
+      // Kept only under the version it was read at (a write may have come in between).
+      if (keptVersion === version) {
+        if (kept.size >= UNCHANGED_READS_KEPT) kept.clear();
+        kept.set(key, value);
+      }
+      return value;
+    },
+  };
+}
 
 /** Most keys one batched read carries; more wait for the next. */
 const MAX_BATCH = 100;
