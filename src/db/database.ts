@@ -237,14 +237,21 @@ function groupCommitter(sqlite: SQLite.Database, db: Kysely<Database>) {
       else item.reject(outcome.error);
     });
   };
-  const runBatch = (batch: QueuedWork[]) => {
-    const s = statements();
-    const outcomes: Outcome[] = [];
+  /** The batch's BEGIN IMMEDIATE; if it fails (the lock, or a connection closed meanwhile), every item gets the error. */
+  const begin = (batch: QueuedWork[]) => {
     try {
+      const s = statements();
       s.begin.run();
+      return s;
     } catch (error) {
-      return settle(batch, { error });
+      settle(batch, { error });
+      return undefined;
     }
+  };
+  const runBatch = (batch: QueuedWork[]) => {
+    const s = begin(batch);
+    if (s === undefined) return;
+    const outcomes: Outcome[] = [];
     try {
       for (const item of batch) {
         s.savepoint.run();
@@ -268,13 +275,9 @@ function groupCommitter(sqlite: SQLite.Database, db: Kysely<Database>) {
   };
   /** A batch with Kysely transactions in it: the same, holding Kysely's one connection across their awaits. */
   const runAsyncBatch = async (batch: QueuedWork[], connection: Kysely<Database>) => {
-    const s = statements();
+    const s = begin(batch);
+    if (s === undefined) return;
     const outcomes: Outcome[] = [];
-    try {
-      s.begin.run();
-    } catch (error) {
-      return settle(batch, { error });
-    }
     try {
       for (const item of batch) {
         s.savepoint.run();
