@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import { preparedSql, prepareQuery, type FerryDatabase, type PreparedSql, type QueryParam } from '../db/database.js';
 import type { AccountRow, Database, TransactionRow } from '../db/schema.js';
 import type { PagePosition } from './paging.js';
-import { jsonString, transactionJson } from './serialize.js';
 
 /**
  * The data API's reads, each one query prepared once (src/db/database.ts: `prepareQuery`). The
@@ -66,21 +65,6 @@ export const TRANSACTION_WIRE_COLUMNS = [
 ] as const;
 export type TransactionWireColumn = (typeof TRANSACTION_WIRE_COLUMNS)[number];
 export type TransactionWireRow = Pick<TransactionRow, TransactionWireColumn>;
-
-/**
- * A row of a page: the transaction's answer as JSON text, and its keyset position (the paging
- * token of the page it ends).
- */
-export interface PageRow {
-  wire: string;
-  date: string;
-  ordinal: number;
-  id: string;
-}
-
-/** What a page query reads: the kept answer (NULL: to be written from the columns) and the keyset. */
-const PAGE_COLUMNS = ['wire', 'date', 'ordinal', 'id'] as const;
-type StoredPageRow = Omit<PageRow, 'wire'> & { wire: string | null };
 
 /** A page of an account's transactions, newest first, after a keyset position. */
 export interface PageFilter {
@@ -155,20 +139,17 @@ export function createDataStore(database: FerryDatabase) {
     },
 
     /** A page of an account's transactions (the caller has checked the account is the consent's). */
-    async transactionPage(accountId: string, filter: PageFilter): Promise<PageRow[]> {
-      let rows: StoredPageRow[];
+    transactionPage(accountId: string, filter: PageFilter): Promise<TransactionWireRow[]> {
       if (batchedReads !== undefined && !filter.includeDeleted && filter.interval === null && filter.amount === null && filter.balance === null) {
-        rows = await batchedReads.page(accountId, filter.after, filter.limit);
-      } else {
-        const shape = shapeOf(filter);
-        // The shape's flags as the bits of a number: one statement per combination.
-        let key = 0;
-        for (const on of Object.values(shape)) key = key * 2 + (on ? 1 : 0);
-        let query = pages.get(key);
-        if (query === undefined) pages.set(key, (query = buildPage(shape)));
-        rows = await query.all(pageParams(accountId, filter));
+        return batchedReads.page(accountId, filter.after, filter.limit);
       }
-      return withWire(database.db, accountId, rows);
+      const shape = shapeOf(filter);
+      // The shape's flags as the bits of a number: one statement per combination.
+      let key = 0;
+      for (const on of Object.values(shape)) key = key * 2 + (on ? 1 : 0);
+      let query = pages.get(key);
+      if (query === undefined) pages.set(key, (query = buildPage(shape)));
+      return query.all(pageParams(accountId, filter));
     },
   };
 }
@@ -267,11 +248,11 @@ function postgresBatchedReads(database: FerryDatabase) {
   };
   // Pages of the GET endpoint (no filter but is_deleted): one for first pages, one for pages after
   // a keyset position, so that each stays a plain range of the keyset index for the planner.
-  type BatchPageRow = StoredPageRow & { batch_index: number };
-  const pageColumns = PAGE_COLUMNS.map((c) => `transactions.${c}`).join(', ');
+  type PageRow = TransactionWireRow & { batch_index: number };
+  const pageColumns = TRANSACTION_WIRE_COLUMNS.map((c) => `transactions.${c}`).join(', ');
   const pageQuery = (after: boolean) =>
     preparedSql(
-      `select k.n as batch_index, ${PAGE_COLUMNS.map((c) => `t.${c}`).join(', ')} ` +
+      `select k.n as batch_index, ${TRANSACTION_WIRE_COLUMNS.map((c) => `t.${c}`).join(', ')} ` +
         `from unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::text[]) with ordinality as k(account_id, lim, after_date, after_ordinal, after_id, n) ` +
         `cross join lateral (select ${pageColumns} from transactions where transactions.account_id = k.account_id and transactions.is_deleted = 0` +
         (after ? ' and (transactions.date, transactions.ordinal, transactions.id) < (k.after_date, k.after_ordinal, k.after_id)' : '') +
@@ -287,9 +268,9 @@ function postgresBatchedReads(database: FerryDatabase) {
         keys.map((k) => k.after?.ordinal ?? 0),
         keys.map((k) => k.after?.id ?? ''),
       ];
-      const grouped = Array.from({ length: keys.length }, (): StoredPageRow[] => []);
+      const grouped = Array.from({ length: keys.length }, (): TransactionWireRow[] => []);
       // Rows keep their batch_index: nothing reads it further on.
-      for (const row of await database.runPrepared<BatchPageRow>(query, parameters)) grouped[row.batch_index - 1]!.push(row);
+      for (const row of await database.runPrepared<PageRow>(query, parameters)) grouped[row.batch_index - 1]!.push(row);
       return grouped;
     });
   const firstPages = pageLoader(pageQuery(false));
@@ -333,7 +314,7 @@ type PageParams = {
 };
 
 function transactionsOfPage(db: Kysely<Database>, shape: PageShape, param: QueryParam<PageParams>) {
-  let select = db.selectFrom('transactions').select(PAGE_COLUMNS).where('account_id', '=', param('accountId'));
+  let select = db.selectFrom('transactions').select(TRANSACTION_WIRE_COLUMNS).where('account_id', '=', param('accountId'));
   if (!shape.includeDeleted) select = select.where('is_deleted', '=', 0);
   if (shape.interval) select = select.where('date', '>=', param('from')).where('date', '<', param('to'));
   if (shape.amountMin) select = select.where('amount_minor', '>=', param('amountMin'));
@@ -370,23 +351,4 @@ function pageParams(accountId: string, filter: PageFilter): PageParams {
     afterId: filter.after?.id ?? '',
     limit: filter.limit,
   };
-}
-
-/**
- * The page with every row's answer: the kept one, or, where there is none (a row from before
- * migration 014, or one a resync changed), written from the row's columns, read in one query.
- */
-async function withWire(db: Kysely<Database>, accountId: string, rows: StoredPageRow[]): Promise<PageRow[]> {
-  const missing = rows.filter((row) => row.wire === null).map((row) => row.id);
-  if (missing.length === 0) return rows as PageRow[];
-  const full = await db.selectFrom('transactions').select(TRANSACTION_WIRE_COLUMNS).where('account_id', '=', accountId).where('id', 'in', missing).execute();
-  const accountIdJson = jsonString(accountId);
-  const written = new Map(full.map((row) => [row.id, transactionJson(row, accountIdJson)]));
-  const page: PageRow[] = [];
-  for (const row of rows) {
-    const wire = row.wire ?? written.get(row.id);
-    // A row erased between the two reads (its consent revoked meanwhile) is left out.
-    if (wire !== undefined) page.push({ date: row.date, ordinal: row.ordinal, id: row.id, wire });
-  }
-  return page;
 }

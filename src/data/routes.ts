@@ -11,11 +11,11 @@ import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import type { TokenService } from '../oauth/token-service.js';
 import type { BankProvider } from '../providers/types.js';
 import { bearerAuthentication, type BearerContext } from './bearer.js';
-import { createDataStore, type PageRow } from './data-store.js';
+import { createDataStore, type TransactionWireRow } from './data-store.js';
 import { numberToMinor } from './money.js';
 import type { PagePosition, PagingTokens } from './paging.js';
 import { AccountSchema, ApiErrorSchema, TransactionPageSchema, TransactionQuerySchema, TransactionSchema } from './schemas.js';
-import { accountListJson, serializeAccount, serializeTransaction, wirePageJson } from './serialize.js';
+import { accountListJson, serializeAccount, serializeTransaction, transactionPageJson } from './serialize.js';
 import { queueSync } from './sync.js';
 
 export interface DataRoutesOptions {
@@ -244,12 +244,12 @@ function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
 }
 
 /** A page answer, as JSON text, from up to pageSize + 1 rows: the extra row only says there is a next page. */
-function pageAnswer(paging: PagingTokens, accountId: string, queryKey: string, pageSize: number, rows: PageRow[]): string {
+function pageAnswer(paging: PagingTokens, accountId: string, queryKey: string, pageSize: number, rows: TransactionWireRow[]): string {
   const more = rows.length > pageSize;
   const count = more ? pageSize : rows.length;
   const last = rows[count - 1];
   const pagingToken = more && last !== undefined ? paging.encode(accountId, queryKey, { date: last.date, ordinal: Number(last.ordinal), id: last.id }) : null;
-  return wirePageJson(rows, count, pagingToken);
+  return transactionPageJson(rows, count, accountId, pagingToken);
 }
 
 /** An ISO-8601 `start/end` interval to the dates whose midnight (UTC) lies within [start, end). */

@@ -145,13 +145,11 @@ export function transactionJson(row: TransactionWireRow, accountIdJson: string):
   );
 }
 
-/**
- * `JSON.stringify({ transactions: rows.map(serializeTransaction), pagingToken })`, from each row's
- * answer as JSON text (`transactionJson`, kept as the transactions' `wire`; src/data/data-store.ts).
- */
-export function wirePageJson(wires: readonly { wire: string }[], count: number, pagingToken: string | null): string {
+/** `JSON.stringify({ transactions: rows.map(serializeTransaction), pagingToken })`. */
+export function transactionPageJson(rows: readonly TransactionWireRow[], count: number, accountId: string, pagingToken: string | null): string {
+  const accountIdJson = jsonString(accountId);
   let json = '{"transactions":[';
-  for (let i = 0; i < count; i++) json += (i === 0 ? '' : ',') + wires[i]!.wire;
+  for (let i = 0; i < count; i++) json += (i === 0 ? '' : ',') + transactionJson(rows[i]!, accountIdJson);
   return `${json}],"pagingToken":${jsonStringOrNull(pagingToken)}}`;
 }
 

@@ -8,7 +8,6 @@ import { recordEvent } from '../events/outbox.js';
 import { enqueueJob } from '../jobs/queue.js';
 import { ConnectionExpiredError, RateLimitedError } from '../providers/errors.js';
 import type { BankAccount, BankProvider, BankTransaction, ProviderConnection } from '../providers/types.js';
-import { jsonString, transactionJson } from './serialize.js';
 
 export const SYNC_JOB = 'sync';
 /** aiia-api.md §4: persistent consents resync every 6 hours. */
@@ -327,24 +326,19 @@ async function storeTransactions(
   // appends to the last page rather than splitting one in the middle (~15 % faster); and its id,
   // time-ordered and given in this order, at the end of the primary key's index.
   inserts.reverse();
-  // Each row's answer is written once, here, rather than on every read of a page (migration 014).
-  const accountIdJson = jsonString(account.id);
-  for (const row of inserts) {
-    row.id = transactionIds.next(now);
-    row.wire = transactionJson(row, accountIdJson);
-  }
+  for (const row of inserts) row.id = transactionIds.next(now);
   await insertRows(db, 'transactions', inserts);
   await updateRows(
     db,
     'transactions',
     'id',
-    updates.map(({ id, tx }) => ({ id, provider_transaction_id: tx.id, date: tx.date, ...transactionColumns(tx), is_deleted: 0, updated_at: now, wire: null })),
+    updates.map(({ id, tx }) => ({ id, provider_transaction_id: tx.id, date: tx.date, ...transactionColumns(tx), is_deleted: 0, updated_at: now })),
   );
   // Within the window the bank answered for, what it no longer lists is gone at the bank.
   const removed = existing.filter((t) => !seen.has(t.id) && t.is_deleted === 0 && t.date >= range.from && t.date <= range.to);
   for (let i = 0; i < removed.length; i += WRITE_CHUNK) {
     const chunk = removed.slice(i, i + WRITE_CHUNK);
-    await db.updateTable('transactions').set({ is_deleted: 1, updated_at: now, wire: null }).where('id', 'in', chunk.map((t) => t.id)).execute();
+    await db.updateTable('transactions').set({ is_deleted: 1, updated_at: now }).where('id', 'in', chunk.map((t) => t.id)).execute();
     for (const t of chunk) changedOn(t.date);
   }
   return { accountId: account.id, inserted: inserts.length, updated: updates.length, deleted: removed.length, oldestChangedDate };
@@ -372,7 +366,6 @@ function newTransactionRow(account: AccountRow, tx: BankTransaction, ordinal: nu
     is_deleted: 0,
     created_at: now,
     updated_at: now,
-    wire: null, // written once the id is (storeTransactions)
   };
 }
 

@@ -12,7 +12,6 @@ import * as m010 from './migrations/010_accounts.js';
 import * as m011 from './migrations/011_portal.js';
 import * as m012 from './migrations/012_events_created_at.js';
 import * as m013 from './migrations/013_erasure_indexes.js';
-import * as m014 from './migrations/014_transaction_wire.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -28,7 +27,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '011_portal': m011,
   '012_events_created_at': m012,
   '013_erasure_indexes': m013,
-  '014_transaction_wire': m014,
 };
 
 export interface MigrationResult {

@@ -241,11 +241,6 @@ export interface TransactionsTable {
   is_deleted: number;
   created_at: number;
   updated_at: number;
-  /**
-   * The row as the data API writes it (serialize.ts `transactionJson`), written by the sync's
-   * INSERT; NULL: write it from the columns. Every UPDATE of a transaction sets it to NULL.
-   */
-  wire: string | null;
 }
 export type TransactionRow = Selectable<TransactionsTable>;
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fastJson from 'fast-json-stringify';
 import type { AccountWireRow, TransactionWireRow } from '../../src/data/data-store.js';
 import { AccountSchema, MoneySchema, TransactionPageSchema, TransactionSchema } from '../../src/data/schemas.js';
-import { accountListJson, jsonString, serializeAccount, serializeTransaction, transactionJson, wirePageJson } from '../../src/data/serialize.js';
+import { accountListJson, serializeAccount, serializeTransaction, transactionPageJson } from '../../src/data/serialize.js';
 
 // The hot list endpoints write JSON text by hand (serialize.ts); it must be, byte for byte, what
 // the response schemas write from the objects (and what JSON.stringify writes).
@@ -71,8 +71,7 @@ describe('hand-written JSON of the data API (serialize.ts)', () => {
       [1, 'x"y'],
     ] as const) {
       const expected = { transactions: rows.slice(0, count).map((r) => serializeTransaction(r, 'acc "1"')), pagingToken: token };
-      // Each row's answer written as the sync keeps it, then the page made of them.
-      const json = wirePageJson(rows.map((r) => ({ wire: transactionJson(r, jsonString('acc "1"')) })), count, token);
+      const json = transactionPageJson(rows, count, 'acc "1"', token);
       assert.equal(json, writePage(expected));
       assert.equal(json, JSON.stringify(expected));
     }

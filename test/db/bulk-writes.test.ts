@@ -24,7 +24,6 @@ const row = (i: number, account = 'a1'): Database['transactions'] => ({
   is_deleted: 0,
   created_at: 1_795_821_714_105,
   updated_at: 1_795_821_714_105,
-  wire: null,
 });
 
 for (const dialect of DIALECTS) {
