@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { spawnFerry } from './helpers/ferry-process.js';
 import { freePort } from './helpers/listen.js';
 
 const run = promisify(execFile);
@@ -82,27 +82,16 @@ describe('the ferry CLI', () => {
   it('serves its pages when started from another working directory (an operator\'s service manager)', async () => {
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-cwd-'));
     const port = await freePort();
-    const bin = fileURLToPath(new URL('../bin/ferry.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'start'], {
-      cwd: elsewhere,
-      env: { ...env, FERRY_DB_FILE: path.join(elsewhere, 'ferry.sqlite'), PORT: String(port), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const ferry = spawnFerry(['start'], { cwd: elsewhere, env: { ...env, FERRY_DB_FILE: path.join(elsewhere, 'ferry.sqlite'), PORT: String(port), LOG_LEVEL: 'warn' } });
     try {
-      const deadline = Date.now() + 30_000;
-      while (!output.includes('Ferry is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.match(output, /Ferry is running/);
+      await ferry.waitFor('Ferry is running');
+      assert.match(ferry.output(), /Ferry is running/);
       const demo = await fetch(`http://127.0.0.1:${port}/demo`);
       assert.equal(demo.status, 200, await demo.clone().text());
       assert.match(demo.headers.get('content-type') ?? '', /text\/html/);
       assert.match(await demo.text(), /<html/);
     } finally {
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      await ferry.stop();
       fs.rmSync(elsewhere, { recursive: true, force: true });
     }
   });
