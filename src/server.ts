@@ -20,6 +20,7 @@ import { completeOpenApiDocument } from './http/openapi.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
 import { installSecurityHeaders } from './http/security-headers.js';
+import { installAnswerBatching } from './http/answer-batching.js';
 import { createLogger } from './logger.js';
 import { connectRoute } from './oauth/connect-route.js';
 import { metadataRoute } from './oauth/metadata-route.js';
@@ -198,7 +199,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     webhooks.start();
   };
   const services: Services = { config, database, clock, keys, tokens, providers, flow, jobs, metrics, webhooks, identity, startBackgroundWork };
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for work that never waits.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (route === '/v1/oauth/token') {
@@ -207,6 +209,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     } else if (route === '/v1/oauth/connect' && reply.statusCode === 301) {
       metrics.flowEvent('started', 'consent');
     }
+    done();
   });
   let shuttingDown = false;
   app.addHook('onClose', async () => {
@@ -219,6 +222,7 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
   installErrorHandling(app);
   installRequestLog(app);
   installSecurityHeaders(app, { https: issuer.startsWith('https://') });
+  installAnswerBatching(app);
   await app.register(cookie);
   await registerRateLimits(app, config, database.db, clock);
   await app.register(swagger, {
