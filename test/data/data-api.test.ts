@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { revokeGrant } from '../../src/oauth/token-service.js';
 import { connectConsent, runJobs } from '../helpers/connect.js';
 import { DIALECTS } from '../helpers/database.js';
@@ -159,6 +160,23 @@ for (const dialect of DIALECTS) {
         server.clock.set(consent.delete_at!);
         assert.equal((await get('/v1/accounts', token)).statusCode, 401, 'at the deadline it is gone');
       });
+
+      if (dialect === 'sqlite') {
+        it('answers 401 as soon as another connection to the file (another process, the CLI) revokes the grant', async () => {
+          // Kept reads (data-store.ts) trust the change mark: another connection's commit must end them.
+          const a = await connectConsent(server, client, { username: 'jane' });
+          for (let i = 0; i < 3; i++) assert.equal((await get('/v1/accounts', a.accessToken)).statusCode, 200);
+          const config = server.services.config.database;
+          assert.equal(config.dialect, 'sqlite');
+          const other = new SQLite(config.dialect === 'sqlite' ? config.file : '');
+          try {
+            other.prepare('update grants set revoked_at = ? where consent_id = ?').run(server.clock.now(), a.consentId);
+          } finally {
+            other.close();
+          }
+          assert.equal((await get('/v1/accounts', a.accessToken)).statusCode, 401);
+        });
+      }
     });
 
     it('answers requests of several consents made at once each with its own consent’s data, and a revoked one with 401', async () => {
