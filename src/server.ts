@@ -14,7 +14,7 @@ import type { FerryDatabase } from './db/database.js';
 import { demoRoutes } from './demo/demo-routes.js';
 import { docsRoutes } from './http/docs-routes.js';
 import { assetRoutes } from './http/assets.js';
-import { installRequestLog } from './http/request-log.js';
+import { installRequestLog, requestLoggerFactory } from './http/request-log.js';
 import { createConsentRevoker } from './consents/revoke.js';
 import { completeOpenApiDocument } from './http/openapi.js';
 import { installErrorHandling } from './http/error-handler.js';
@@ -148,6 +148,8 @@ export async function buildServer(deps: ServerDeps): Promise<{ app: FastifyInsta
     genReqId: () => crypto.randomUUID(),
     // One line per request instead of Fastify's two (src/http/request-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log made only when a request logs through it (src/http/request-log.ts).
+    childLoggerFactory: requestLoggerFactory,
     return503OnClosing: true,
     // Room for the hosted flow's forms; the OAuth endpoints set a tighter limit.
     bodyLimit: 256 * 1024,

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { requestLoggerFactory } from '../../src/http/request-log.js';
 import { buildServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -74,5 +75,46 @@ describe('request log: one line per request', () => {
     assert.equal(connect[0]!.err?.error, 'invalid_client');
     assert.match(connect[0]!.req!.url, /client_id=nobody/, 'harmless parameters stay readable');
     assert.match(connect[0]!.req!.url, /redirect_uri=~/, 'other query values are masked');
+  });
+});
+
+/** request.log is made only when a request logs through it; what it writes is a pino child's line. */
+describe('request.log (requestLoggerFactory)', () => {
+  const collect = () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) }));
+    return { lines, logger };
+  };
+
+  it('writes its lines with the request id, as the child it stands for', () => {
+    const { lines, logger } = collect();
+    const log = requestLoggerFactory(logger, { reqId: 'req-1' }, {});
+    log.info({ consentId: 'c-1' }, 'sync done');
+    log.error('plain message');
+    log.debug('below the level');
+    log.child({ part: 'webhooks' }).warn({ attempt: 2 }, 'retrying');
+    assert.deepEqual(
+      lines.map(({ reqId, msg, consentId, part, attempt, level }) => ({ reqId, msg, consentId, part, attempt, level })),
+      [
+        { reqId: 'req-1', msg: 'sync done', consentId: 'c-1', part: undefined, attempt: undefined, level: 30 },
+        { reqId: 'req-1', msg: 'plain message', consentId: undefined, part: undefined, attempt: undefined, level: 50 },
+        { reqId: 'req-1', msg: 'retrying', consentId: undefined, part: 'webhooks', attempt: 2, level: 40 },
+      ],
+    );
+    assert.equal(log.level, 'info');
+  });
+
+  it('keeps the redaction list of the logger it comes from', () => {
+    const { lines, logger } = collect();
+    requestLoggerFactory(logger, { reqId: 'req-2' }, {}).info({ body: { client_secret: 's3cret', password: 'hunter2' } }, 'body');
+    assert.ok(!JSON.stringify(lines).includes('s3cret') && !JSON.stringify(lines).includes('hunter2'), JSON.stringify(lines));
+  });
+
+  it('honours a route’s own log level', () => {
+    const { lines, logger } = collect();
+    const log = requestLoggerFactory(logger, { reqId: 'req-3' }, { level: 'warn' });
+    log.info('quiet');
+    log.warn('heard');
+    assert.deepEqual(lines.map((l) => l.msg), ['heard']);
   });
 });
