@@ -68,6 +68,46 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('pages any text a bank may send as the transaction’s own answer: separators, control characters, empty strings and NULLs', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+      await runJobs(server);
+      const account = (await get('/v1/accounts', accessToken)).json().accounts[0];
+      const first = (await get(`/v1/accounts/${account.id}/transactions?pageSize=6`, accessToken)).json();
+      const ids: string[] = first.transactions.map((t: { id: string }) => t.id);
+      assert.equal(ids.length, 6);
+      // Texts as a bank could send them. The first page of three holds the ones with \x01 (the
+      // separator of PostgreSQL's packed rows, read again as columns); the second, read packed,
+      // the ones that must keep NULL, '' and '=' apart.
+      const odd: Array<Record<string, string | number | null>> = [
+        { text: 'A\u0001B', original_text: '\u0001', counterparty_name: '' },
+        { text: '', original_text: '=\u0001=', counterparty_name: '\u0001', category: 'Food-and_drink' },
+        { text: 'first page', original_text: 'first page', counterparty_name: null, value_date: null },
+        { text: '=', original_text: '', counterparty_name: '=', category: '=', value_date: null },
+        { text: 'plain', original_text: 'Ærø 🚲 ☕', value_date: '2020-01-01', counterparty_name: '', balance_minor: 0, amount_minor: -1 },
+        { text: 'quote " backslash \\ newline \n tab \t unit \u001f', original_text: '"', counterparty_name: null, value_date: null, category: null, balance_minor: null, amount_minor: 123456789012 },
+      ];
+      for (const [i, values] of odd.entries()) {
+        await server.testDb.database.db.updateTable('transactions').set(values).where('id', '=', ids[i]!).execute();
+      }
+      const own = async (id: string) => (await get(`/v1/accounts/${account.id}/transactions/${id}`, accessToken)).json();
+      const page1 = (await get(`/v1/accounts/${account.id}/transactions?pageSize=3`, accessToken)).json();
+      const page2 = (await get(`/v1/accounts/${account.id}/transactions?pageSize=3&pagingToken=${encodeURIComponent(page1.pagingToken)}`, accessToken)).json();
+      const paged = [...page1.transactions, ...page2.transactions];
+      assert.deepEqual(paged.map((t: { id: string }) => t.id), ids);
+      for (const [i, transaction] of paged.entries()) assert.deepEqual(transaction, await own(ids[i]!), `row ${i}`);
+      assert.equal(paged[0].text, 'A\u0001B');
+      assert.equal(paged[0].detail.counterpartyName, '');
+      assert.equal(paged[1].categories[0].name, 'Food and drink');
+      assert.equal(paged[2].detail, null);
+      assert.deepEqual([paged[3].text, paged[3].originalText, paged[3].detail, paged[3].categories], ['=', '', { valueDate: null, counterpartyName: '=' }, [{ id: '=', name: '=' }]]);
+      assert.deepEqual([paged[4].detail, paged[4].amount, paged[4].balance.value], [{ valueDate: '2020-01-01', counterpartyName: '' }, -0.01, 0]);
+      assert.deepEqual([paged[5].text, paged[5].detail, paged[5].categories, paged[5].balance], [odd[5]!.text, null, [], null]);
+      assert.deepEqual(paged[5].transactionAmount, { currency: account.currency, value: 1234567890.12 });
+      // The same rows through the query endpoint, which reads them by another statement.
+      const queried = (await post(`/v1/accounts/${account.id}/transactions/query`, accessToken, { pageSize: 6 })).json();
+      assert.deepEqual(queried.transactions, paged);
+    });
+
     it('filters by interval and amount, and keeps paging within the query', async () => {
       const { accessToken } = await connectConsent(server, client, { username: 'jane' });
       await runJobs(server);
