@@ -108,6 +108,23 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(queried.transactions, paged);
     });
 
+    it('shows any account name a bank may send, in the list, the account and its pages', async () => {
+      const { accessToken } = await connectConsent(server, client, { username: 'jane' });
+      await runJobs(server);
+      const [first, second] = (await get('/v1/accounts', accessToken)).json().accounts;
+      await server.testDb.database.db.updateTable('accounts').set({ name: 'A\u0001B', owner: '=', bban: '' }).where('id', '=', first.id).execute();
+      await server.testDb.database.db.updateTable('accounts').set({ name: '', owner: 'Ærø "🚲"', bban: null }).where('id', '=', second.id).execute();
+      const listed = (await get('/v1/accounts', accessToken)).json().accounts;
+      assert.deepEqual([listed[0].name, listed[0].owner, listed[0].number.bban], ['A\u0001B', '=', '']);
+      assert.deepEqual([listed[1].name, listed[1].owner, listed[1].number.bban], ['', 'Ærø "🚲"', null]);
+      for (const account of listed) {
+        assert.deepEqual((await get(`/v1/accounts/${account.id}`, accessToken)).json(), account);
+        const page = await get(`/v1/accounts/${account.id}/transactions?pageSize=2`, accessToken);
+        assert.equal(page.statusCode, 200, page.body);
+        assert.equal(page.json().transactions.length, 2);
+      }
+    });
+
     it('filters by interval and amount, and keeps paging within the query', async () => {
       const { accessToken } = await connectConsent(server, client, { username: 'jane' });
       await runJobs(server);
