@@ -249,7 +249,7 @@ function postgresBatchedReads(database: FerryDatabase) {
   };
   // Pages of the GET endpoint (no filter but is_deleted): one for first pages, one for pages after
   // a keyset position, so that each stays a plain range of the keyset index for the planner.
-  // Each row comes as one text, its values joined by PostgreSQL (see packedRow): node-postgres
+  // Each row comes as one text, its values joined by PostgreSQL (PACKED_ROW): node-postgres
   // makes a JS string of every field it receives (~0.3 µs each here), 765 for a page of 51 rows
   // of 15 columns, which was most of a page's CPU in Node; one a row costs a twentieth of that.
   const pageQuery = (after: boolean, columns: string) =>
@@ -264,7 +264,7 @@ function postgresBatchedReads(database: FerryDatabase) {
   type PageKey = { accountId: string; after: PagePosition | null; limit: number };
   const pageLoader = (after: boolean) => {
     const packed = pageQuery(after, `${PACKED_ROW} as packed`);
-    // The same page as columns, for a page with a text that packedRow cannot carry.
+    // The same page as columns, for a page with a text that PACKED_ROW cannot carry.
     const unpacked = pageQuery(after, TRANSACTION_WIRE_COLUMNS.map((c) => `t.${c}`).join(', '));
     const parametersOf = (keys: PageKey[]) => [
       keys.map((k) => k.accountId),
@@ -313,10 +313,10 @@ function postgresBatchedReads(database: FerryDatabase) {
 const PACKED_ROW =
   "concat_ws(E'\\x01', t.id, t.date, t.ordinal, t.text, t.original_text, t.amount_minor, t.currency, coalesce('=' || t.balance_minor, ''), " +
   "t.state, t.type, coalesce('=' || t.value_date, ''), coalesce('=' || t.counterparty_name, ''), coalesce('=' || t.category, ''), t.is_deleted, t.created_at)";
-const PACKED_VALUES = 15;
+const PACKED_VALUES = TRANSACTION_WIRE_COLUMNS.length;
 
 /** A row packed by PACKED_ROW; undefined when one of its texts held the separator. */
-export function unpackRow(packed: string): TransactionWireRow | undefined {
+function unpackRow(packed: string): TransactionWireRow | undefined {
   const v = packed.split('\u0001');
   if (v.length !== PACKED_VALUES) return undefined;
   return {
