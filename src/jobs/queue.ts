@@ -52,6 +52,12 @@ export async function enqueueJob(db: Kysely<Database>, job: NewJob): Promise<voi
  * first; jobs of the `first` kinds before any other, whatever their `run_at`: a backlog of syncs
  * (each due since its consent was made) must not hold back the retention sweep, whose deadline
  * is a promise.
+ *
+ * Without SKIP LOCKED (SQLite) the UPDATE would take the database's one write lock before reading
+ * anything: while another connection holds it (the retention sweep's thread, another process,
+ * the CLI), every poll would wait for it on the serving thread (busy_timeout, a synchronous
+ * sleep that holds the event loop), even with nothing due. So a read, which never waits in WAL
+ * mode, tells first whether anything is due.
  */
 export async function claimJobs(
   db: Kysely<Database>,
@@ -73,6 +79,7 @@ export async function claimJobs(
   due = due.orderBy('run_at').limit(limit);
   if (input.kinds !== undefined) due = due.where('kind', 'in', [...input.kinds]);
   if (capabilities.supportsSkipLocked) due = due.forUpdate().skipLocked();
+  else if ((await due.executeTakeFirst()) === undefined) return [];
   return db
     .updateTable('jobs')
     .set({ status: 'running', locked_by: workerId, locked_until: now + lease, attempts: sql`attempts + 1` })

@@ -41,6 +41,8 @@ export async function claimDeliveries(db: Kysely<Database>, capabilities: Databa
   let due = db.selectFrom('webhook_deliveries').select('id').where('status', '=', sql.lit('pending')).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
   if (input.skipApps !== undefined && input.skipApps.length > 0) due = due.where('app_id', 'not in', input.skipApps);
   if (capabilities.supportsSkipLocked) due = due.forUpdate().skipLocked();
+  // SQLite: nothing due is told by a read (see claimJobs).
+  else if ((await due.executeTakeFirst()) === undefined) return [];
   const claimed = await db
     .updateTable('webhook_deliveries')
     .set({ next_attempt_at: now + leaseMs, claimed_by: claim, attempts: sql`attempts + 1`, last_attempt_at: now })
