@@ -145,12 +145,19 @@ export function transactionJson(row: TransactionWireRow, accountIdJson: string):
   );
 }
 
+/*
+ * The lists are joined (`Array.prototype.join` writes one flat string) rather than grown with
+ * `+=`, which makes a rope of a few thousand pieces: encoding such a rope to UTF-8 for the socket
+ * took ~75 µs for a 26 kB page with a handful of Danish letters in it against ~30 µs for the flat
+ * string (ASCII-only, both ~28 µs).
+ */
+
 /** `JSON.stringify({ transactions: rows.map(serializeTransaction), pagingToken })`. */
 export function transactionPageJson(rows: readonly TransactionWireRow[], count: number, accountId: string, pagingToken: string | null): string {
   const accountIdJson = jsonString(accountId);
-  let json = '{"transactions":[';
-  for (let i = 0; i < count; i++) json += (i === 0 ? '' : ',') + transactionJson(rows[i]!, accountIdJson);
-  return `${json}],"pagingToken":${jsonStringOrNull(pagingToken)}}`;
+  const transactions = new Array<string>(count);
+  for (let i = 0; i < count; i++) transactions[i] = transactionJson(rows[i]!, accountIdJson);
+  return `{"transactions":[${transactions.join(',')}],"pagingToken":${jsonStringOrNull(pagingToken)}}`;
 }
 
 /** `JSON.stringify(serializeAccount(row, providerName))`. */
@@ -180,7 +187,7 @@ export function accountJson(row: AccountWireRow, providerName: string): string {
 
 /** `JSON.stringify({ accounts: rows.map(serializeAccount) })`. */
 export function accountListJson(rows: readonly AccountWireRow[], providerName: (id: string) => string): string {
-  let json = '{"accounts":[';
-  for (let i = 0; i < rows.length; i++) json += (i === 0 ? '' : ',') + accountJson(rows[i]!, providerName(rows[i]!.provider_id));
-  return `${json}]}`;
+  const accounts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) accounts[i] = accountJson(rows[i]!, providerName(rows[i]!.provider_id));
+  return `{"accounts":[${accounts.join(',')}]}`;
 }
