@@ -58,6 +58,12 @@ export const SWEEP_THREAD_BUSY_SHARE = 0.6;
  * sweep that outlived it would be claimed again and run twice alongside itself.
  */
 export const SWEEP_MAX_MS = 30_000;
+/**
+ * A sweep this far behind (its batch's earliest deadline this long ago) runs its batches back to
+ * back, whatever its busy share: under load that outlasts it, the share would let the lag grow
+ * without end (bench/soak: 113 s after ten minutes at 10 flows a second).
+ */
+export const SWEEP_CATCH_UP_AFTER_MS = 20_000;
 /** Abandoned flows and spent credentials are purged this long after they expire. */
 const EXPIRED_GRACE_MS = 60 * 60_000;
 const LAST_SWEEP_SETTING = 'retention:last-sweep';
@@ -98,6 +104,7 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
       busyShare: pacing.busyShare ?? (runner.threaded ? SWEEP_THREAD_BUSY_SHARE : SWEEP_BUSY_SHARE[capabilities.dialect]),
       maxBatches,
       maxMs: SWEEP_MAX_MS,
+      catchUpAfterMs: pacing.catchUpAfterMs ?? SWEEP_CATCH_UP_AFTER_MS,
     }));
   } finally {
     await runner.close();
@@ -124,6 +131,8 @@ export interface SweepPacing {
   batchRows?: number;
   /** Consents in the first batch (see {@link SWEEP_BATCH}). */
   firstBatch?: number;
+  /** See {@link SWEEP_CATCH_UP_AFTER_MS}. */
+  catchUpAfterMs?: number;
   /** False: run the batches on the caller's connection even where {@link SWEEP_OWN_THREAD} would not. */
   ownThread?: boolean;
 }

@@ -8,6 +8,8 @@ import { claimExpiredConsents, eraseConsents, type RowCounts } from './erase.js'
 export interface BatchResult {
   erased: number;
   rows: RowCounts;
+  /** The earliest deadline among the batch's consents (null: none erased). */
+  oldestDeadline?: number | null;
 }
 
 /**
@@ -25,7 +27,8 @@ export async function eraseExpiredBatch(db: Kysely<Database>, capabilities: Data
     for (const receipt of await eraseConsents(trx, capabilities, consents, 'OneTimeRetention', now)) {
       for (const [table, n] of Object.entries(JSON.parse(receipt.row_counts) as RowCounts)) rows[table] = (rows[table] ?? 0) + n;
     }
-    return { erased: consents.length, rows };
+    const deadlines = consents.map((c) => Number(c.delete_at));
+    return { erased: consents.length, rows, oldestDeadline: deadlines.length === 0 ? null : Math.min(...deadlines) };
   });
 }
 
@@ -39,6 +42,12 @@ export interface BatchPacing {
   maxBatch: number;
   /** The share of its time the loop spends inside batches: after a batch of d ms it waits d × (1 − share) / share. */
   busyShare: number;
+  /**
+   * Behind by more than this (a batch's earliest deadline this long ago), the loop does not wait
+   * between batches: the deadline is the promise made to the user, the share only a courtesy to
+   * the data API, and a sweeper that kept it under sustained load would fall further behind.
+   */
+  catchUpAfterMs: number;
   maxBatches: number;
   /** No batch starts after this long. */
   maxMs: number;
@@ -58,7 +67,8 @@ export async function eraseInBatches(db: Kysely<Database>, capabilities: Databas
   const loopStarted = performance.now();
   for (let batch = 0; batch < pacing.maxBatches; batch++) {
     const started = performance.now();
-    const done = await eraseExpiredBatch(db, capabilities, now(), batchSize);
+    const batchNow = now();
+    const done = await eraseExpiredBatch(db, capabilities, batchNow, batchSize);
     for (const [table, n] of Object.entries(done.rows)) {
       rows[table] = (rows[table] ?? 0) + n;
       erasedRows += n;
@@ -67,9 +77,19 @@ export async function eraseInBatches(db: Kysely<Database>, capabilities: Databas
     if (done.erased < batchSize || performance.now() - loopStarted > pacing.maxMs) break;
     const tookMs = performance.now() - started;
     batchSize = Math.max(1, Math.min(pacing.maxBatch, Math.round(pacing.batchRows / Math.max(1, erasedRows / erased))));
-    await pause(pacing.busyShare < 1 ? (tookMs * (1 - pacing.busyShare)) / pacing.busyShare : 0);
+    await pause(pauseAfterBatch(tookMs, done.oldestDeadline == null ? 0 : batchNow - done.oldestDeadline, pacing));
   }
   return { erased, rows };
+}
+
+/**
+ * How long the loop waits after a batch that took `tookMs` and whose earliest deadline was
+ * `lagMs` ago: d × (1 − share) / share, or nothing once it is behind by more than
+ * `catchUpAfterMs` (see {@link BatchPacing}).
+ */
+export function pauseAfterBatch(tookMs: number, lagMs: number, pacing: Pick<BatchPacing, 'busyShare' | 'catchUpAfterMs'>): number {
+  if (pacing.busyShare >= 1 || lagMs > pacing.catchUpAfterMs) return 0;
+  return (tookMs * (1 - pacing.busyShare)) / pacing.busyShare;
 }
 
 /** Waits `ms` (a timer), or just lets the event loop turn once (0). */

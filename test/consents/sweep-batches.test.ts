@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { nextSweepAt, sweepExpiredConsents, SWEEP_INTERVAL_MS } from '../../src/consents/retention.js';
+import { nextSweepAt, sweepExpiredConsents, SWEEP_CATCH_UP_AFTER_MS, SWEEP_INTERVAL_MS } from '../../src/consents/retention.js';
+import { pauseAfterBatch } from '../../src/consents/sweep-batch.js';
 import { connectConsent, runJobs, type ConnectedConsent } from '../helpers/connect.js';
 import { DIALECTS } from '../helpers/database.js';
 import { createTestClient, createTestServer, type TestClient, type TestServer } from '../helpers/server.js';
@@ -167,3 +168,17 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('the retention sweep’s pacing between batches', () => {
+  const pacing = { busyShare: 0.5, catchUpAfterMs: SWEEP_CATCH_UP_AFTER_MS };
+  it('leaves the data API its share while the sweep keeps up with the deadlines', () => {
+    assert.equal(pauseAfterBatch(40, 0, pacing), 40);
+    assert.equal(pauseAfterBatch(40, SWEEP_CATCH_UP_AFTER_MS, pacing), 40);
+    assert.equal(pauseAfterBatch(30, 1000, { ...pacing, busyShare: 0.6 }), 20);
+  });
+  it('waits no more once it is behind: the deadline is the promise, the share a courtesy', () => {
+    assert.equal(pauseAfterBatch(40, SWEEP_CATCH_UP_AFTER_MS + 1, pacing), 0);
+    assert.equal(pauseAfterBatch(40, 113_000, pacing), 0);
+    assert.equal(pauseAfterBatch(40, 0, { ...pacing, busyShare: 1 }), 0);
+  });
+});
