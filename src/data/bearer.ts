@@ -77,7 +77,7 @@ const VERIFIED_TOKENS_KEPT = 10_000;
  * longer than a token lives; still, an entry is kept {@link VERIFIED_TOKEN_KEPT_MS} at most, as
  * long as the key store waits before it reloads. Tokens that fail are not kept.
  */
-class VerifiedTokens {
+export class VerifiedTokens {
   private readonly kept = new Map<string, { claims: AccessTokenClaims; until: number }>();
 
   constructor(
@@ -94,6 +94,12 @@ class VerifiedTokens {
     }
     const claims = this.tokens.verifyAccessToken(token);
     if (claims === null) return null;
+    // Kept in the order they were verified, so in the order they run out: the ones at the front
+    // that have are dropped here, and memory follows the last minute's tokens, not the cap.
+    for (const [kept, entry] of this.kept) {
+      if (entry.until > now) break;
+      this.kept.delete(kept);
+    }
     if (this.kept.size >= VERIFIED_TOKENS_KEPT) this.kept.delete(this.kept.keys().next().value!);
     this.kept.set(token, { claims, until: now + VERIFIED_TOKEN_KEPT_MS });
     return claims;
@@ -101,6 +107,11 @@ class VerifiedTokens {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** Tokens kept now. */
+  get size(): number {
+    return this.kept.size;
   }
 }
 
