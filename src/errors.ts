@@ -108,6 +108,13 @@ export class InvalidToken extends OAuthError {
   readonly status = 401;
 }
 
+/**
+ * RFC 6750 §3.1: a request to a bearer-protected resource with no bearer token at all (no
+ * Authorization header, or another scheme): the challenge then names no error, as the client may
+ * simply not have known that a token was needed. The body says what is missing all the same.
+ */
+export class BearerTokenMissing extends InvalidToken {}
+
 export class InsufficientScope extends OAuthError {
   readonly error = 'insufficient_scope';
   readonly status = 403;

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
-import { InsufficientScope, InvalidToken } from '../errors.js';
+import { BearerTokenMissing, InsufficientScope, InvalidToken } from '../errors.js';
 import type { AccessTokenClaims, TokenService } from '../oauth/token-service.js';
 import type { AccountWireRow, DataStore, Liveness } from './data-store.js';
 
@@ -22,6 +22,8 @@ declare module 'fastify' {
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** The scheme alone (RFC 9110 §11.1: case-insensitive): any other scheme is no bearer token at all. */
+const BEARER_SCHEME = /^Bearer(?: |$)/i;
 
 /**
  * RFC 6750 bearer authentication for the data API, as `onRequest` hooks: the JWT's signature and
@@ -118,7 +120,7 @@ export class VerifiedTokens {
 /** The token itself (RFC 6750 §2.1, §3.1): signature, lifetime and the accounts scope; no database. */
 function verifyToken(tokens: VerifiedTokens, request: FastifyRequest): AccessTokenClaims {
   const header = request.headers.authorization;
-  if (header === undefined) throw new InvalidToken('A bearer access token is required (Authorization: Bearer …).');
+  if (header === undefined || !BEARER_SCHEME.test(header)) throw new BearerTokenMissing('A bearer access token is required (Authorization: Bearer <access token>).');
   const match = BEARER.exec(header);
   if (match === null) throw new InvalidToken('The Authorization header must be "Bearer <access token>".');
   const claims = tokens.verify(match[1]!, tokens.now());

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRedirectUri, InvalidToken, NotFound, OAuthError, UnknownClient } from '../errors.js';
+import { BearerTokenMissing, InvalidRedirectUri, InvalidToken, NotFound, OAuthError, UnknownClient } from '../errors.js';
 import { resolveCulture } from '../i18n/culture.js';
 import { BasicAuthFailed } from '../oauth/client-auth.js';
 import { renderErrorPage, type ErrorPageKind } from './error-page.js';
@@ -29,9 +29,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (wantsHtml(request)) return sendPage(request, reply, status, pageKind(error, status));
 
     if (error instanceof BasicAuthFailed) reply.header('www-authenticate', 'Basic realm="Ferry", charset="UTF-8"');
-    if (error instanceof InvalidToken || (error instanceof OAuthError && error.error === 'insufficient_scope')) {
+    if (error instanceof BearerTokenMissing) {
+      // RFC 6750 §3.1: no token at all, so no error code in the challenge.
+      reply.header('www-authenticate', 'Bearer realm="Ferry"');
+    } else if (error instanceof InvalidToken || (error instanceof OAuthError && error.error === 'insufficient_scope')) {
       // RFC 6750 §3: the challenge carries the error code.
-      reply.header('www-authenticate', `Bearer realm="Ferry", error="${body.error}", error_description="${body.error_description.replace(/[^\x20-\x7e]|["\\]/g, '')}"`);
+      reply.header('www-authenticate', `Bearer realm="Ferry", error="${body.error}", error_description="${challengeText(body.error_description)}"`);
     }
     if (request.url.startsWith('/v1/oauth/')) reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return reply.code(status).type('application/json; charset=utf-8').send(body);
@@ -41,6 +44,17 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (wantsHtml(request)) return sendPage(request, reply, 404, 'notFound');
     return reply.code(404).send({ error: 'not_found', error_description: `No route ${request.method} ${request.url.split('?')[0]}.` });
   });
+}
+
+/**
+ * A description as an auth-param's quoted string (RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E): the
+ * typographic characters of Ferry's texts spelled in ASCII, anything else outside that range left out.
+ */
+function challengeText(text: string): string {
+  return text
+    .replace(/…/g, '...')
+    .replace(/[‘’]/g, "'")
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
 /** Errors that mean the database is away for a moment (restarting, unreachable, locked), not a bug. */

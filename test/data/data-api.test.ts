@@ -183,14 +183,28 @@ for (const dialect of DIALECTS) {
     });
 
     describe('bearer errors (RFC 6750 §3)', () => {
-      it('answers a missing, malformed or forged token with 401 and WWW-Authenticate: Bearer error="invalid_token"', async () => {
+      it('answers a malformed or forged token with 401 and WWW-Authenticate: Bearer error="invalid_token"', async () => {
         const { accessToken } = await connectConsent(server, client, { username: 'jane' });
         const forged = `${accessToken.slice(0, accessToken.lastIndexOf('.'))}.${'A'.repeat(43)}`;
-        for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer not-a-jwt' }, { authorization: `Bearer ${forged}` }]) {
+        for (const authorization of ['Bearer not-a-jwt', `Bearer ${forged}`, 'bearer ???', 'Bearer']) {
+          const res = await server.app.inject({ method: 'GET', url: '/v1/accounts', headers: { authorization } });
+          assert.equal(res.statusCode, 401, authorization);
+          const challenge = String(res.headers['www-authenticate']);
+          assert.match(challenge, /^Bearer realm="Ferry", error="invalid_token", error_description="[^"]+"$/, authorization);
+          // An auth-param's quoted string holds printable ASCII but `"` and `\` (RFC 6750 §3).
+          assert.match(challenge, /^[\x20-\x7e]+$/);
+          assert.equal(res.json().error, 'invalid_token');
+        }
+      });
+
+      it('answers a request with no bearer token at all with 401 and a challenge without an error code (RFC 6750 §3.1)', async () => {
+        for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearerabc' }]) {
           const res = await server.app.inject({ method: 'GET', url: '/v1/accounts', headers });
           assert.equal(res.statusCode, 401);
-          assert.match(String(res.headers['www-authenticate']), /^Bearer .*error="invalid_token"/);
+          assert.equal(res.headers['www-authenticate'], 'Bearer realm="Ferry"');
+          // The body still says what is missing, in the API's own error format.
           assert.equal(res.json().error, 'invalid_token');
+          assert.match(res.json().error_description, /bearer access token is required/);
         }
       });
 
