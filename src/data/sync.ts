@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { newId } from '../crypto.js';
-import { insertRows, updateRows } from '../db/database.js';
+import { insertRows, updateRows, WriteFenceLost, type WriteFence } from '../db/database.js';
 import type { AccountRow, ConsentRow, Database } from '../db/schema.js';
 import { recordEvent } from '../events/outbox.js';
 import { enqueueJob } from '../jobs/queue.js';
@@ -176,8 +176,12 @@ export async function syncConsent(deps: SyncDeps, consentId: string): Promise<Sy
         continue;
       }
       const from = isoDate(now - (account.last_synchronized === null ? HISTORY_DAYS : RESYNC_WINDOW_DAYS) * 86_400_000);
+      // This sync's token first, then what is stored: a sync that started earlier writes no new
+      // rows from here on, and one that started later will read what this one stores.
+      const fence = await takeSyncFence(db, account.id);
+      const existing = await storedTransactions(db, account.id);
       const transactions = await provider.fetchTransactions(connection, account.provider_account_id, { from, to: today }, ctx);
-      const report = await storeTransactions(db, account, transactions, { from, to: today }, clock.now());
+      const report = await storeTransactions(db, account, existing, transactions, { from, to: today }, clock.now(), fence);
       stored += report.inserted + report.updated;
       await db
         .updateTable('accounts')
@@ -187,6 +191,8 @@ export async function syncConsent(deps: SyncDeps, consentId: string): Promise<Sy
       reports.push({ ...report, orphaned: false });
     }
   } catch (error) {
+    // A later sync of this consent took the account over (see takeSyncFence): it finishes the work.
+    if (error instanceof WriteFenceLost) return { status: 'skipped', reason: 'a later sync of this consent took over' };
     if (error instanceof RateLimitedError) return pauseForRateLimit(db, consent, accounts, error, now);
     if (error instanceof ConnectionExpiredError) return requireNewLogin(db, consent, accounts, error, limits?.expiresAt ?? null, now);
     throw error; // the bank is unavailable or answered nonsense: the job retries with backoff
@@ -284,22 +290,50 @@ interface ExistingTransaction {
   is_deleted: number;
 }
 
+/**
+ * A fencing token for this sync's writes to the account's transactions: the account's
+ * `sync_fence`, moved on by one. Two syncs of one account can overlap (a job's lease that ran out
+ * while its sync still ran; `POST /v1/update` during one); each inserts what it did not find
+ * stored, so both would insert the same bank transactions. The later one moves the token on
+ * before it reads what is stored, and the earlier one's inserts then fail (WriteFenceLost) instead
+ * of adding a second copy; see WriteFence (src/db/database.ts) for why a chunk in flight is safe.
+ */
+async function takeSyncFence(db: Kysely<Database>, accountId: string): Promise<WriteFence> {
+  const row = await db
+    .updateTable('accounts')
+    .set((eb) => ({ sync_fence: eb('sync_fence', '+', 1) }))
+    .where('id', '=', accountId)
+    .returning('sync_fence')
+    .executeTakeFirstOrThrow();
+  return { table: 'accounts', column: 'sync_fence', id: accountId, value: Number(row.sync_fence) };
+}
+
+/** What a sync matches the bank's answer against: every stored transaction of the account, and the highest ordinal. */
+async function storedTransactions(db: Kysely<Database>, accountId: string): Promise<{ rows: ExistingTransaction[]; maxOrdinal: number }> {
+  const rows = await db
+    .selectFrom('transactions')
+    .select(['id', 'provider_transaction_id', 'date', 'state', 'amount_minor', 'balance_minor', 'text', 'original_text', 'value_date', 'counterparty_name', 'is_deleted'])
+    .where('account_id', '=', accountId)
+    .execute();
+  const maxOrdinal = rows.length === 0 ? 0 : ((await db.selectFrom('transactions').select((eb) => eb.fn.max('ordinal').as('m')).where('account_id', '=', accountId).executeTakeFirst())?.m ?? 0);
+  return { rows, maxOrdinal: Number(maxOrdinal) };
+}
+
 async function storeTransactions(
   db: Kysely<Database>,
   account: AccountRow,
+  stored: { rows: ExistingTransaction[]; maxOrdinal: number },
   transactions: BankTransaction[],
   range: { from: string; to: string },
   now: number,
+  fence: WriteFence,
 ): Promise<Omit<AccountSyncReport, 'orphaned'>> {
-  const existing = await db
-    .selectFrom('transactions')
-    .select(['id', 'provider_transaction_id', 'date', 'state', 'amount_minor', 'balance_minor', 'text', 'original_text', 'value_date', 'counterparty_name', 'is_deleted'])
-    .where('account_id', '=', account.id)
-    .execute();
+  const { rows: existing, maxOrdinal } = stored;
   const byBankId = new Map<string, ExistingTransaction>(existing.map((t) => [t.provider_transaction_id, t]));
-  const maxOrdinal = existing.length === 0 ? 0 : ((await db.selectFrom('transactions').select((eb) => eb.fn.max('ordinal').as('m')).where('account_id', '=', account.id).executeTakeFirst())?.m ?? 0);
 
   const seen = new Set<string>();
+  // A bank that lists one id twice gets it stored once.
+  const listed = new Set<string>();
   const inserts: Database['transactions'][] = [];
   const updates: Array<{ id: string; tx: BankTransaction }> = [];
   let oldestChangedDate: string | null = null;
@@ -309,6 +343,8 @@ async function storeTransactions(
 
   // The bank lists newest first; new rows get ordinals above every stored one, newest highest.
   transactions.forEach((tx, index) => {
+    if (listed.has(tx.id)) return;
+    listed.add(tx.id);
     const match = byBankId.get(tx.id) ?? (tx.pendingId !== undefined ? byBankId.get(tx.pendingId) : undefined);
     if (match !== undefined && !seen.has(match.id)) {
       seen.add(match.id);
@@ -318,7 +354,7 @@ async function storeTransactions(
       }
       return;
     }
-    inserts.push(newTransactionRow(account, tx, Number(maxOrdinal) + transactions.length - index, now));
+    inserts.push(newTransactionRow(account, tx, maxOrdinal + transactions.length - index, now));
     changedOn(tx.date);
   });
 
@@ -327,7 +363,7 @@ async function storeTransactions(
   // time-ordered and given in this order, at the end of the primary key's index.
   inserts.reverse();
   for (const row of inserts) row.id = transactionIds.next(now);
-  await insertRows(db, 'transactions', inserts);
+  await insertRows(db, 'transactions', inserts, fence);
   await updateRows(
     db,
     'transactions',

@@ -69,9 +69,38 @@ export interface FerryDatabase {
 type Rows = ReadonlyArray<Readonly<Record<string, unknown>>>;
 
 interface BulkWrites {
-  insert(table: string, rows: Rows): Promise<void>;
+  /** With a fence, each chunk is written only while the fence holds (see {@link WriteFence}). */
+  insert(table: string, rows: Rows, fence?: WriteFence): Promise<void>;
   /** Sets each row's other columns on the row whose `key` column has the row's `key` value. */
   update(table: string, key: string, rows: Rows): Promise<void>;
+}
+
+/**
+ * A fencing token for a long run of writes (src/data/sync.ts): the row `id` of `table` must still
+ * hold `value` in `column` when each chunk of rows is written. The check is an UPDATE of that row
+ * in the chunk's own transaction, so it holds the row's lock until the chunk commits: a newer
+ * writer, which moves the value on first, waits for the chunk, and the older writer's next chunk
+ * then fails with {@link WriteFenceLost} and writes nothing.
+ */
+export interface WriteFence {
+  table: 'accounts';
+  column: 'sync_fence';
+  id: string;
+  value: number;
+}
+
+/** A fenced write found its fence moved on: a newer writer took over (see {@link WriteFence}). */
+export class WriteFenceLost extends Error {
+  constructor(fence: WriteFence) {
+    super(`${fence.table} ${fence.id}: ${fence.column} is no longer ${fence.value}; a newer writer took over`);
+    this.name = 'WriteFenceLost';
+  }
+}
+
+/** The fence's check: an UPDATE of the fence's row that changes one row while the fence holds. */
+function fenceCheckSql(fence: WriteFence, placeholders: [string, string]): string {
+  const column = quoteName(fence.column);
+  return `update ${quoteName(fence.table)} set ${column} = ${column} where "id" = ${placeholders[0]} and ${column} = ${placeholders[1]}`;
 }
 
 /** SQL compiled for this database, with a name that is the same for the same text. */
@@ -114,10 +143,12 @@ function openSqlite(file: string): FerryDatabase {
    * other work runs. Inside someone's Kysely transaction, which holds the one connection, the
    * chunk queues behind it through Kysely instead.
    */
-  const writeChunks = async (rows: Rows, statementSql: string, parameters: readonly string[], viaKysely: (chunk: Rows) => Promise<void>) => {
+  const writeChunks = async (rows: Rows, statementSql: string, parameters: readonly string[], viaKysely: (chunk: Rows) => Promise<void>, fence?: WriteFence) => {
     const statement = statements.prepare(statementSql);
     const run = runWithRow(parameters);
+    const fenceCheck = fence === undefined ? undefined : statements.prepare(fenceCheckSql(fence, ['?', '?']));
     const writeChunk = sqlite.transaction((chunk: Rows) => {
+      if (fence !== undefined && fenceCheck!.run(fence.id, fence.value).changes !== 1) throw new WriteFenceLost(fence);
       for (const row of chunk) run(statement, row);
     });
     for (let i = 0; i < rows.length; i += SQLITE_WRITE_CHUNK) {
@@ -128,11 +159,11 @@ function openSqlite(file: string): FerryDatabase {
     }
   };
   const bulk: BulkWrites = {
-    async insert(table, rows) {
+    async insert(table, rows, fence) {
       if (rows.length === 0) return;
       const columns = Object.keys(rows[0]!);
       const statementSql = `insert into ${quoteName(table)} (${columns.map(quoteName).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
-      await writeChunks(rows, statementSql, columns, (chunk) => kyselyBulk.insert(table, chunk));
+      await writeChunks(rows, statementSql, columns, (chunk) => kyselyBulk.insert(table, chunk, fence), fence);
     },
     async update(table, key, rows) {
       if (rows.length === 0) return;
@@ -400,9 +431,26 @@ function quoteName(name: string): string {
 /** Bulk writes through Kysely alone: any database, any instance (a transaction too). */
 function kyselyBulkWrites(db: Kysely<any>): BulkWrites {
   return {
-    async insert(table, rows) {
+    async insert(table, rows, fence) {
       // 500 rows of ~20 columns stay under both databases' limits on parameters.
-      for (let i = 0; i < rows.length; i += 500) await db.insertInto(table).values(rows.slice(i, i + 500)).execute();
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        if (fence === undefined) {
+          await db.insertInto(table).values(chunk).execute();
+          continue;
+        }
+        const write = async (trx: Kysely<any>) => {
+          const checked = await trx
+            .updateTable(fence.table)
+            .set((eb) => ({ [fence.column]: eb.ref(fence.column) }))
+            .where('id', '=', fence.id)
+            .where(fence.column, '=', fence.value)
+            .executeTakeFirst();
+          if (Number(checked.numUpdatedRows) !== 1) throw new WriteFenceLost(fence);
+          await trx.insertInto(table).values(chunk).execute();
+        };
+        await (db.isTransaction ? write(db) : db.transaction().execute(write));
+      }
     },
     async update(table, key, rows) {
       for (let i = 0; i < rows.length; i += 500) {
@@ -426,8 +474,8 @@ export function databaseOf(db: Kysely<Database>): FerryDatabase | undefined {
  * `bulk` in openSqlite and openPostgres); through Kysely when `db` is not an adapter's own
  * instance (a transaction, say).
  */
-export async function insertRows<T extends keyof Database & string>(db: Kysely<Database>, table: T, rows: ReadonlyArray<Insertable<Database[T]>>): Promise<void> {
-  await (adapters.get(db)?.bulk ?? kyselyBulkWrites(db)).insert(table, rows as Rows);
+export async function insertRows<T extends keyof Database & string>(db: Kysely<Database>, table: T, rows: ReadonlyArray<Insertable<Database[T]>>, fence?: WriteFence): Promise<void> {
+  await (adapters.get(db)?.bulk ?? kyselyBulkWrites(db)).insert(table, rows as Rows, fence);
 }
 
 /** Updates rows of one table by a key column: each row's other columns are set where `key` matches. */
@@ -524,11 +572,20 @@ async function openPostgres(url: string, poolSize: number, schema?: string): Pro
    * a parameter to send, parse and bind.
    */
   const bulk: BulkWrites = {
-    async insert(table, rows) {
+    async insert(table, rows, fence) {
       if (rows.length === 0) return;
       const columns = Object.keys(rows[0]!).map(quoteName).join(', ');
-      const text = `insert into ${quoteName(table)} (${columns}) select ${columns} from json_populate_recordset(null::${quoteName(table)}, $1)`;
-      for (let i = 0; i < rows.length; i += POSTGRES_WRITE_CHUNK) await pool.query(text, [JSON.stringify(rows.slice(i, i + POSTGRES_WRITE_CHUNK))]);
+      const select = `select ${columns} from json_populate_recordset(null::${quoteName(table)}, $1)`;
+      // Fenced: the check and the chunk are one statement, so one transaction (a data-modifying CTE).
+      const text =
+        fence === undefined
+          ? `insert into ${quoteName(table)} (${columns}) ${select}`
+          : `with fence as (${fenceCheckSql(fence, ['$2', '$3'])} returning 1) insert into ${quoteName(table)} (${columns}) ${select} where exists (select 1 from fence)`;
+      for (let i = 0; i < rows.length; i += POSTGRES_WRITE_CHUNK) {
+        const chunk = rows.slice(i, i + POSTGRES_WRITE_CHUNK);
+        const result = await pool.query(text, fence === undefined ? [JSON.stringify(chunk)] : [JSON.stringify(chunk), fence.id, fence.value]);
+        if (fence !== undefined && result.rowCount !== chunk.length) throw new WriteFenceLost(fence);
+      }
     },
     async update(table, key, rows) {
       if (rows.length === 0) return;

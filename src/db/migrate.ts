@@ -12,6 +12,7 @@ import * as m010 from './migrations/010_accounts.js';
 import * as m011 from './migrations/011_portal.js';
 import * as m012 from './migrations/012_events_created_at.js';
 import * as m013 from './migrations/013_erasure_indexes.js';
+import * as m015 from './migrations/015_sync_fence.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -27,6 +28,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '011_portal': m011,
   '012_events_created_at': m012,
   '013_erasure_indexes': m013,
+  '015_sync_fence': m015,
 };
 
 export interface MigrationResult {

@@ -218,6 +218,8 @@ export interface AccountsTable {
   group_name: string | null;
   created_at: number;
   updated_at: number;
+  /** A sync's fencing token (src/data/sync.ts `takeSyncFence`): moved on by each sync of the account. */
+  sync_fence: Generated<number>;
 }
 export type AccountRow = Selectable<AccountsTable>;
 

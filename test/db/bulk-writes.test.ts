@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { insertRows, updateRows } from '../../src/db/database.js';
+import { insertRows, updateRows, WriteFenceLost, type WriteFence } from '../../src/db/database.js';
 import type { Database } from '../../src/db/schema.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/database.js';
 
@@ -77,6 +77,45 @@ for (const dialect of DIALECTS) {
       const ids = (await all()).map((r) => r.id);
       assert.equal(ids.length, 3000, 'the bulk rows are there; the other transaction’s row rolled back');
       assert.ok(!ids.includes(row(0).id));
+    });
+
+    describe('fenced inserts (a fencing token on an account row)', () => {
+      const fence = (value: number): WriteFence => ({ table: 'accounts', column: 'sync_fence', id: 'a1', value });
+      beforeEach(async () => {
+        await testDb.database.db
+          .insertInto('accounts')
+          .values({ id: 'a1', consent_id: 'c1', provider_account_id: 'p', provider_id: 'TestDataBank1', position: 0, name: 'n', owner: 'o', type: 'Consumption', currency: 'DKK', booked_minor: null, available_minor: null, bban: null, bban_bank_code: null, bban_account_number: null, bban_type: null, iban: null, card: null, sync_status: 'Syncing', last_synchronized: null, is_orphaned: 0, group_id: null, group_name: null, created_at: 1, updated_at: 1, sync_fence: 7 })
+          .execute();
+      });
+
+      it('writes every chunk while the fence holds, and nothing once it has moved on', async () => {
+        const rows = Array.from({ length: 4321 }, (_, i) => row(i));
+        await insertRows(testDb.database.db, 'transactions', rows, fence(7));
+        assert.equal((await all()).length, rows.length);
+        await assert.rejects(insertRows(testDb.database.db, 'transactions', [row(9001), row(9002)], fence(6)), WriteFenceLost);
+        assert.equal((await all()).length, rows.length, 'a stale fence wrote nothing');
+        const account = await testDb.database.db.selectFrom('accounts').select('sync_fence').where('id', '=', 'a1').executeTakeFirstOrThrow();
+        assert.equal(Number(account.sync_fence), 7, 'the check leaves the fence as it was');
+      });
+
+      it('stops at the chunk after a newer writer moves the fence on', async () => {
+        const rows = Array.from({ length: 6000 }, (_, i) => row(i));
+        const writing = insertRows(testDb.database.db, 'transactions', rows, fence(7));
+        // The newer writer takes the fence while the first chunk is being written (or just after).
+        await testDb.database.db.updateTable('accounts').set({ sync_fence: 8 }).where('id', '=', 'a1').execute();
+        await assert.rejects(writing, WriteFenceLost);
+        const written = (await all()).length;
+        assert.ok(written < rows.length, `stopped early: ${written} of ${rows.length}`);
+        assert.equal(written % 2000, 0, 'whole chunks only');
+      });
+
+      it('through a transaction too', async () => {
+        await testDb.database.db.transaction().execute(async (trx) => {
+          await insertRows(trx, 'transactions', [row(1), row(2)], fence(7));
+          await assert.rejects(insertRows(trx, 'transactions', [row(3)], fence(8)), WriteFenceLost);
+        });
+        assert.deepEqual((await all()).map((r) => r.id), [row(1).id, row(2).id]);
+      });
     });
   });
 }
