@@ -386,53 +386,73 @@ async function benchSync(dialect: Dialect): Promise<SyncRow[]> {
   const databaseConfig: DatabaseConfig = dialect === 'sqlite' ? { dialect, file: bench.env.FERRY_DB_FILE! } : { dialect, url: benchPostgresUrl(), poolSize: POOL_SIZE };
   const server = await createBenchServer(bench.database, databaseConfig, 'http://127.0.0.1:1');
   try {
-    const groups = [
-      { users: `longhistory (20,000 transactions each)`, names: Array.from({ length: LONG_HISTORY_USERS }, (_, i) => `longhistory+${i + 1}`) },
-      { users: 'ordinary (3–4 accounts, two years)', names: Array.from({ length: ORDINARY_USERS }, (_, i) => `user${i + 1}`) },
+    // A first sync happens once per consent: each round (--repeat) connects users of its own.
+    const groupsOf = (round: number) => [
+      { users: `longhistory (20,000 transactions each)`, names: Array.from({ length: LONG_HISTORY_USERS }, (_, i) => `longhistory+${round * LONG_HISTORY_USERS + i + 1}`) },
+      { users: 'ordinary (3–4 accounts, two years)', names: Array.from({ length: ORDINARY_USERS }, (_, i) => `user${round * ORDINARY_USERS + i + 1}`) },
     ];
-    const consents = new Map<string, string[]>();
-    for (const group of groups) {
-      const ids: string[] = [];
-      for (const name of group.names) ids.push((await connectConsent(server, name)).consentId);
-      consents.set(group.users, ids);
-    }
     const deps = { db: bench.database.db, clock: systemClock, providers: server.services.providers };
-    const rows: SyncRow[] = [];
-    for (const kind of ['first sync', 'resync'] as const) {
+    const best = new Map<string, SyncRow>();
+    for (let round = 0; round < REPEAT; round++) {
+      const groups = groupsOf(round);
+      const consents = new Map<string, string[]>();
       for (const group of groups) {
-        const ids = consents.get(group.users)!;
-        await waitForQuiet(`sync ${dialect}`);
-        let stored = 0;
-        const cpuBefore = process.cpuUsage();
-        const postgresBefore = dialect === 'postgres' ? await postgresCpu() : new Map<number, number>();
-        const started = performance.now();
-        for (const id of ids) {
-          const report = await syncConsent(deps, id);
-          if (report.status !== 'done') throw new Error(`sync of ${id} ${report.status}: ${report.reason}`);
-          stored += report.stored;
-        }
-        const seconds = (performance.now() - started) / 1000;
-        const cpu = process.cpuUsage(cpuBefore);
-        const row: SyncRow = {
-          dialect,
-          users: group.users,
-          kind,
-          consents: ids.length,
-          stored,
-          seconds,
-          cpuSeconds: (cpu.user + cpu.system) / 1e6,
-          postgresCpuSeconds: dialect === 'postgres' ? await postgresCpuSince(postgresBefore) : 0,
-          perUserMs: (seconds * 1000) / ids.length,
-        };
-        log(`sync ${dialect}: ${kind}, ${group.users}: ${fmt(stored)} stored in ${fmt(seconds, 2)} s (${fmt(stored / seconds)}/s, ${fmt(row.perUserMs)} ms a user; CPU ${fmt(row.cpuSeconds, 2)} s + PostgreSQL ${fmt(row.postgresCpuSeconds, 2)} s)`);
-        rows.push(row);
+        const ids: string[] = [];
+        for (const name of group.names) ids.push((await connectConsent(server, name)).consentId);
+        consents.set(group.users, ids);
+      }
+      for (const row of await syncRound(dialect, deps, groups, consents)) {
+        const key = `${row.kind}\n${row.users}`;
+        const kept = best.get(key);
+        if (kept === undefined || row.seconds / Math.max(1, row.stored) < kept.seconds / Math.max(1, kept.stored)) best.set(key, row);
       }
     }
-    return rows;
+    return [...best.values()];
   } finally {
     await server.close();
     await bench.drop();
   }
+}
+
+/** One round of the sync benchmark: every group's first syncs, then their resyncs. */
+async function syncRound(
+  dialect: Dialect,
+  deps: Parameters<typeof syncConsent>[0],
+  groups: Array<{ users: string; names: string[] }>,
+  consents: Map<string, string[]>,
+): Promise<SyncRow[]> {
+  const rows: SyncRow[] = [];
+  for (const kind of ['first sync', 'resync'] as const) {
+    for (const group of groups) {
+      const ids = consents.get(group.users)!;
+      await waitForQuiet(`sync ${dialect}`);
+      let stored = 0;
+      const cpuBefore = process.cpuUsage();
+      const postgresBefore = dialect === 'postgres' ? await postgresCpu() : new Map<number, number>();
+      const started = performance.now();
+      for (const id of ids) {
+        const report = await syncConsent(deps, id);
+        if (report.status !== 'done') throw new Error(`sync of ${id} ${report.status}: ${report.reason}`);
+        stored += report.stored;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      const row: SyncRow = {
+        dialect,
+        users: group.users,
+        kind,
+        consents: ids.length,
+        stored,
+        seconds,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        postgresCpuSeconds: dialect === 'postgres' ? await postgresCpuSince(postgresBefore) : 0,
+        perUserMs: (seconds * 1000) / ids.length,
+      };
+      log(`sync ${dialect}: ${kind}, ${group.users}: ${fmt(stored)} stored in ${fmt(seconds, 2)} s (${fmt(stored / seconds)}/s, ${fmt(row.perUserMs)} ms a user; CPU ${fmt(row.cpuSeconds, 2)} s + PostgreSQL ${fmt(row.postgresCpuSeconds, 2)} s)`);
+      rows.push(row);
+    }
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------- report
@@ -503,7 +523,13 @@ function generated(httpRows: HttpRow[], syncRows: SyncRow[], command: string): s
         ]
       : []),
     ...(syncRows.length > 0
-      ? [`Sync: \`syncConsent\` end to end, one consent after another, in the benchmark process (TestDataBank1; first sync: two years; resync: the 90-day window, nothing changed).`, '', syncTable(syncRows), '']
+      ? [
+          `Sync: \`syncConsent\` end to end, one consent after another, in the benchmark process (TestDataBank1; first sync: two years; resync: the 90-day window, nothing changed).`,
+          '',
+          syncTable(syncRows),
+          '',
+          ...(REPEAT > 1 ? [`Each row measured ${REPEAT} times, each time with users of its own; the table shows the fastest run.`, ''] : []),
+        ]
       : []),
     END,
   ].join('\n');
