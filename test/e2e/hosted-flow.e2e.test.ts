@@ -55,6 +55,18 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     assert.equal(typeof token.body.access_token, 'string');
   }
 
+  /**
+   * Approves on the bank app's page and closes it once it says so, as the user goes back: closing
+   * it while the form's post was still under way now and then never finished in Chromium (the
+   * test then hung until the suite's timeout, its flow already at the accounts step).
+   */
+  async function approveOnPhone(phone: Page, pin: string) {
+    await phone.locator('input[name="pin"]').fill(pin);
+    await phone.getByRole('button', { name: 'Approve' }).click();
+    await phone.getByRole('status').filter({ hasText: 'Login approved' }).waitFor();
+    await phone.close();
+  }
+
   async function acceptConsent(page: Page, check?: string) {
     await page.waitForURL(stepUrl('consent'));
     if (check !== undefined) await checkStep(page, 'consent', check);
@@ -134,9 +146,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     // The "phone": the bank app's page, opened from the link.
     const [phone] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: /Open the Sandbox App Bank app/ }).click()]);
     await phone.waitForLoadState();
-    await phone.locator('input[name="pin"]').fill('1234');
-    await phone.getByRole('button', { name: 'Approve' }).click();
-    await phone.close();
+    await approveOnPhone(phone, '1234');
     await page.waitForURL(stepUrl('accounts'), { timeout: 10_000 });
     await shareFirstAccountAndAccept(page);
   });
@@ -270,9 +280,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     const approveUrl = await page.getByRole('link', { name: /Open the Sandbox App Bank app/ }).getAttribute('href');
     const phone = await context.newPage();
     await phone.goto(approveUrl!);
-    await phone.locator('input[name="pin"]').fill('4321');
-    await phone.getByRole('button', { name: 'Approve' }).click();
-    await phone.close();
+    await approveOnPhone(phone, '4321');
     // No script: the page's own refresh brings the user on.
     await page.waitForURL(stepUrl('accounts'), { timeout: 10_000 });
     await page.getByRole('button', { name: 'Select all' }).click();
