@@ -20,7 +20,7 @@ class InterleavingBank extends WrappedBank {
     super('InterleavingBank', 'Interleaving Bank');
   }
   override fetchTransactions: BankProvider['fetchTransactions'] = async (connection, accountId, range, ctx) => {
-    const answer = await this.inner.fetchTransactions({ ...connection, providerId: String(connection.data?.inner) }, accountId, range, ctx);
+    const answer = await this.inner.fetchTransactions(this.unwrap(connection), accountId, range, ctx);
     const during = this.duringFirstRead;
     this.duringFirstRead = null;
     if (during !== null) await during();

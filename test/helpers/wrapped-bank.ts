@@ -43,7 +43,7 @@ export abstract class WrappedBank implements BankProvider {
     return this.inner.fetchTransactions(this.unwrap(connection), accountId, range, ctx);
   };
 
-  private unwrap(connection: ProviderConnection): ProviderConnection {
+  protected unwrap(connection: ProviderConnection): ProviderConnection {
     return { ...connection, providerId: String(connection.data?.inner) };
   }
 }
