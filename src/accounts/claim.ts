@@ -100,8 +100,9 @@ export async function preserveClaimedData(trx: Kysely<Database>, consents: reado
       })
       .execute();
     await trx.updateTable('connections').set({ consent_id: id }).where('consent_id', '=', consent.id).execute();
+    // The transactions through their accounts (the keyset index), before the accounts move.
+    await trx.updateTable('transactions').set({ consent_id: id }).where('account_id', 'in', trx.selectFrom('accounts').select('id').where('consent_id', '=', consent.id)).execute();
     await trx.updateTable('accounts').set({ consent_id: id }).where('consent_id', '=', consent.id).execute();
-    await trx.updateTable('transactions').set({ consent_id: id }).where('consent_id', '=', consent.id).execute();
     kept.push(id);
   }
   return kept;

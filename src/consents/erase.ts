@@ -27,7 +27,8 @@ export async function eraseConsent(trx: Kysely<Database>, consent: ConsentRow, r
 
 /**
  * Erases several consents at once, in the caller's transaction, as {@link eraseConsent} does one:
- * one DELETE per table for all of them (`consent_id IN (…)`, on the tables' consent indexes)
+ * one DELETE per table for all of them (`consent_id IN (…)` on the tables' consent indexes; a
+ * transaction through its account, on the keyset index)
  * rather than one per table per consent, with each consent's own row counts on its receipt.
  */
 export async function eraseConsents(trx: Kysely<Database>, capabilities: DatabaseCapabilities, consents: readonly ConsentRow[], reason: ErasureReason, now: number): Promise<DeletionReceiptRow[]> {
@@ -57,6 +58,9 @@ function erasure(trx: Kysely<Database>, table: ErasedTable, ids: readonly string
     case 'jobs':
       // Pending and finished jobs of the consent go; a sync running right now finds the consent gone.
       return trx.deleteFrom('jobs').where('consent_id', 'in', ids).where('status', '!=', 'running');
+    case 'transactions':
+      // Through the consents' accounts, on the keyset index (migration 016): erased before them.
+      return trx.deleteFrom('transactions').where('account_id', 'in', accountsOf(trx, ids));
     default:
       return trx.deleteFrom(table).where('consent_id', 'in', ids);
   }
@@ -100,12 +104,28 @@ function returningErasure(trx: Kysely<Database>, table: ErasedTable, ids: readon
       return trx.deleteFrom('consents').where('id', 'in', ids).returning('id as consent_id');
     case 'jobs':
       return trx.deleteFrom('jobs').where('consent_id', 'in', ids).where('status', '!=', 'running').returning('consent_id');
+    case 'transactions':
+      return trx.deleteFrom('transactions').where('account_id', 'in', accountsOf(trx, ids)).returning('consent_id');
     default:
       return trx.deleteFrom(table as 'transactions').where('consent_id', 'in', ids).returning('consent_id');
   }
 }
 
+/** The ids of these consents' accounts, as a subquery. */
+function accountsOf(trx: Kysely<Database>, ids: readonly string[]) {
+  return trx.selectFrom('accounts').select('id').where('consent_id', 'in', ids);
+}
+
 function countOf(trx: Kysely<Database>, table: Exclude<ErasedTable, 'refresh_tokens' | 'consents'>, ids: readonly string[]) {
+  if (table === 'transactions') {
+    return trx
+      .selectFrom('transactions')
+      .innerJoin('accounts', 'accounts.id', 'transactions.account_id')
+      .select(['accounts.consent_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('accounts.consent_id', 'in', ids)
+      .groupBy('accounts.consent_id')
+      .execute() as Promise<Array<{ consent_id: string; n: number }>>;
+  }
   let query = trx
     .selectFrom(table as 'transactions')
     .select(['consent_id', (eb) => eb.fn.countAll<number>().as('n')])

@@ -192,16 +192,18 @@ export async function syncConsent(deps: SyncDeps, consentId: string): Promise<Sy
     }
   } catch (error) {
     // A later sync of this consent took the account over (see takeSyncFence): it finishes the work.
-    if (error instanceof WriteFenceLost) return { status: 'skipped', reason: 'a later sync of this consent took over' };
+    // Or the account is gone: the consent was erased while this sync read the bank.
+    if (error instanceof WriteFenceLost) return { status: 'skipped', reason: (await consentExists(db, consentId)) ? 'a later sync of this consent took over' : ERASED_DURING_SYNC };
     if (error instanceof RateLimitedError) return pauseForRateLimit(db, consent, accounts, error, now);
     if (error instanceof ConnectionExpiredError) return requireNewLogin(db, consent, accounts, error, limits?.expiresAt ?? null, now);
     throw error; // the bank is unavailable or answered nonsense: the job retries with backoff
   }
   // Erased while this sync read the bank (revoked, or past its deadline)? Leave nothing behind.
-  if ((await db.selectFrom('consents').select('id').where('id', '=', consentId).executeTakeFirst()) === undefined) {
-    await db.deleteFrom('transactions').where('consent_id', '=', consentId).execute();
+  if (!(await consentExists(db, consentId))) {
+    // The accounts this sync wrote to are all it could have left rows under (migration 016: no consent index on transactions).
+    if (accounts.length > 0) await db.deleteFrom('transactions').where('account_id', 'in', accounts.map((a) => a.id)).execute();
     await db.deleteFrom('accounts').where('consent_id', '=', consentId).execute();
-    return { status: 'skipped', reason: 'consent erased during the sync' };
+    return { status: 'skipped', reason: ERASED_DURING_SYNC };
   }
 
   const finishedAt = clock.now();
@@ -290,6 +292,12 @@ interface ExistingTransaction {
   is_deleted: number;
 }
 
+const ERASED_DURING_SYNC = 'consent erased during the sync';
+
+async function consentExists(db: Kysely<Database>, consentId: string): Promise<boolean> {
+  return (await db.selectFrom('consents').select('id').where('id', '=', consentId).executeTakeFirst()) !== undefined;
+}
+
 /**
  * A fencing token for this sync's writes to the account's transactions: the account's
  * `sync_fence`, moved on by one. Two syncs of one account can overlap (a job's lease that ran out
@@ -358,7 +366,7 @@ async function storeTransactions(
     changedOn(tx.date);
   });
 
-  // Oldest first: each row then lands at the end of the keyset and consent indexes, where SQLite
+  // Oldest first: each row then lands at the end of the keyset index, where SQLite
   // appends to the last page rather than splitting one in the middle (~15 % faster); and its id,
   // time-ordered and given in this order, at the end of the primary key's index.
   inserts.reverse();

@@ -13,6 +13,7 @@ import * as m011 from './migrations/011_portal.js';
 import * as m012 from './migrations/012_events_created_at.js';
 import * as m013 from './migrations/013_erasure_indexes.js';
 import * as m015 from './migrations/015_sync_fence.js';
+import * as m016 from './migrations/016_transactions_by_account.js';
 
 /** Every migration, in order. The same files run on SQLite and PostgreSQL. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '012_events_created_at': m012,
   '013_erasure_indexes': m013,
   '015_sync_fence': m015,
+  '016_transactions_by_account': m016,
 };
 
 export interface MigrationResult {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { eraseConsent } from '../../src/consents/erase.js';
 import { syncConsent, type SyncReport } from '../../src/data/sync.js';
 import type { BankProvider } from '../../src/providers/types.js';
 import { WrappedBank } from '../helpers/wrapped-bank.js';
@@ -71,6 +72,21 @@ for (const dialect of DIALECTS) {
       const third = await sync(consentId);
       assert.equal(third.status, 'done');
       assert.equal((await stored(consentId)).count, count);
+    });
+
+    it('a consent erased while its sync waits for the bank: the sync says so and leaves no rows behind', async () => {
+      const { consentId } = await connectConsent(server, client, { providerId: 'InterleavingBank', username: 'jane', scopes: 'accounts offline_access' });
+      const db = server.services.database.db;
+      const accountIds = (await db.selectFrom('accounts').select('id').where('consent_id', '=', consentId).execute()).map((a) => a.id);
+      assert.ok(accountIds.length > 0);
+      bank.duringFirstRead = async () => {
+        const consent = await db.selectFrom('consents').selectAll().where('id', '=', consentId).executeTakeFirstOrThrow();
+        await db.transaction().execute((trx) => eraseConsent(trx, consent, 'ConsentRevoked', server.clock.now()));
+      };
+      assert.deepEqual(await sync(consentId), { status: 'skipped', reason: 'consent erased during the sync' });
+      assert.equal((await db.selectFrom('transactions').select('id').where('account_id', 'in', accountIds).execute()).length, 0);
+      assert.equal((await stored(consentId)).count, 0);
+      assert.equal((await db.selectFrom('accounts').select('id').where('consent_id', '=', consentId).execute()).length, 0);
     });
 
     it('stores a transaction the bank lists twice once', async () => {
