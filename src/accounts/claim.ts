@@ -100,9 +100,10 @@ export async function preserveClaimedData(trx: Kysely<Database>, consents: reado
       })
       .execute();
     await trx.updateTable('connections').set({ consent_id: id }).where('consent_id', '=', consent.id).execute();
-    // The transactions through their accounts (the keyset index), before the accounts move.
-    await trx.updateTable('transactions').set({ consent_id: id }).where('account_id', 'in', trx.selectFrom('accounts').select('id').where('consent_id', '=', consent.id)).execute();
+    // The transactions through their accounts' ids (the keyset index; migration 016).
+    const accountIds = (await trx.selectFrom('accounts').select('id').where('consent_id', '=', consent.id).execute()).map((a) => a.id);
     await trx.updateTable('accounts').set({ consent_id: id }).where('consent_id', '=', consent.id).execute();
+    if (accountIds.length > 0) await trx.updateTable('transactions').set({ consent_id: id }).where('account_id', 'in', accountIds).execute();
     kept.push(id);
   }
   return kept;

@@ -11,6 +11,8 @@ export type RowCounts = Record<string, number>;
 /** The tables a consent's rows are erased from, in the order of the receipt's counts. */
 const ERASED_TABLES = ['transactions', 'accounts', 'connections', 'refresh_tokens', 'grants', 'authorization_codes', 'flow_sessions', 'jobs', 'consents'] as const;
 type ErasedTable = (typeof ERASED_TABLES)[number];
+/** The tables whose rows carry their consent's id in an indexed column (all but transactions). */
+type ConsentIndexedTable = Exclude<ErasedTable, 'transactions'>;
 
 /**
  * Erases everything that belongs to one consent, in the caller's transaction: its transactions,
@@ -20,16 +22,22 @@ type ErasedTable = (typeof ERASED_TABLES)[number];
  */
 export async function eraseConsent(trx: Kysely<Database>, consent: ConsentRow, reason: ErasureReason, now: number): Promise<DeletionReceiptRow> {
   const counts: RowCounts = {};
-  for (const table of ERASED_TABLES) counts[table] = Number((await erasure(trx, table, [consent.id]).executeTakeFirst()).numDeletedRows);
+  for (const table of ERASED_TABLES) {
+    if (table === 'transactions') {
+      let n = 0;
+      for (const chunk of chunks([...(await accountsOf(trx, [consent.id])).keys()])) n += Number((await trx.deleteFrom('transactions').where('account_id', 'in', chunk).executeTakeFirst()).numDeletedRows);
+      counts[table] = n;
+    } else counts[table] = Number((await erasure(trx, table, [consent.id]).executeTakeFirst()).numDeletedRows);
+  }
   const [receipt] = await recordErasures(trx, [{ consent, counts }], reason, now);
   return receipt!;
 }
 
 /**
  * Erases several consents at once, in the caller's transaction, as {@link eraseConsent} does one:
- * one DELETE per table for all of them (`consent_id IN (…)` on the tables' consent indexes; a
- * transaction through its account, on the keyset index)
- * rather than one per table per consent, with each consent's own row counts on its receipt.
+ * one DELETE per table for all of them (`consent_id IN (…)`, on the tables' consent indexes;
+ * transactions through their accounts' ids, on the keyset index) rather than one per table per
+ * consent, with each consent's own row counts on its receipt.
  */
 export async function eraseConsents(trx: Kysely<Database>, capabilities: DatabaseCapabilities, consents: readonly ConsentRow[], reason: ErasureReason, now: number): Promise<DeletionReceiptRow[]> {
   if (consents.length === 0) return [];
@@ -37,7 +45,7 @@ export async function eraseConsents(trx: Kysely<Database>, capabilities: Databas
   const ids = consents.map((c) => c.id);
   const counts = new Map<string, RowCounts>(ids.map((id) => [id, {}]));
   for (const table of ERASED_TABLES) {
-    const erased = await countedErasure(trx, capabilities, table, ids);
+    const erased = table === 'transactions' ? await countedTransactionErasure(trx, capabilities, await accountsOf(trx, ids)) : await countedErasure(trx, capabilities, table, ids);
     for (const [id, row] of counts) row[table] = erased.get(id) ?? 0;
   }
   return recordErasures(
@@ -48,8 +56,46 @@ export async function eraseConsents(trx: Kysely<Database>, capabilities: Databas
   );
 }
 
-/** The DELETE of one table's rows of these consents. */
-function erasure(trx: Kysely<Database>, table: ErasedTable, ids: readonly string[]) {
+/**
+ * The accounts of these consents, id → consent id, read before they are erased: a consent's
+ * transactions are found through them (migration 016). Passed on as ids, not as a subquery: given
+ * `account_id IN (SELECT …)` for a batch of consents, PostgreSQL chose to scan the whole table.
+ */
+async function accountsOf(trx: Kysely<Database>, consentIds: readonly string[]): Promise<Map<string, string>> {
+  const rows = await trx.selectFrom('accounts').select(['id', 'consent_id']).where('consent_id', 'in', consentIds).execute();
+  return new Map(rows.map((r) => [r.id, r.consent_id]));
+}
+
+/** Account ids a statement at a time, well under both databases' limits on parameters. */
+function chunks(ids: readonly string[], size = 1000): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  return out;
+}
+
+/** Deletes the transactions of these accounts (id → consent id) and says how many went for each consent. */
+async function countedTransactionErasure(trx: Kysely<Database>, capabilities: DatabaseCapabilities, accounts: ReadonlyMap<string, string>): Promise<Map<string, number>> {
+  const erased = new Map<string, number>();
+  const add = (accountId: string, n: number) => {
+    const consentId = accounts.get(accountId)!;
+    erased.set(consentId, (erased.get(consentId) ?? 0) + n);
+  };
+  for (const chunk of chunks([...accounts.keys()])) {
+    const deletion = trx.deleteFrom('transactions').where('account_id', 'in', chunk);
+    if (capabilities.dialect === 'postgres') {
+      const result = await sql<{ account_id: string; n: string }>`with deleted as (${deletion.returning('account_id')}) select account_id, count(*) as n from deleted group by account_id`.execute(trx);
+      for (const row of result.rows) add(row.account_id, Number(row.n));
+    } else {
+      const rows = await trx.selectFrom('transactions').select(['account_id', (eb) => eb.fn.countAll<number>().as('n')]).where('account_id', 'in', chunk).groupBy('account_id').execute();
+      for (const row of rows) add(row.account_id, Number(row.n));
+      await deletion.execute();
+    }
+  }
+  return erased;
+}
+
+/** The DELETE of one table's rows of these consents (transactions: see {@link countedTransactionErasure}). */
+function erasure(trx: Kysely<Database>, table: ConsentIndexedTable, ids: readonly string[]) {
   switch (table) {
     case 'refresh_tokens':
       return trx.deleteFrom('refresh_tokens').where('grant_id', 'in', trx.selectFrom('grants').select('id').where('consent_id', 'in', ids));
@@ -58,9 +104,6 @@ function erasure(trx: Kysely<Database>, table: ErasedTable, ids: readonly string
     case 'jobs':
       // Pending and finished jobs of the consent go; a sync running right now finds the consent gone.
       return trx.deleteFrom('jobs').where('consent_id', 'in', ids).where('status', '!=', 'running');
-    case 'transactions':
-      // Through the consents' accounts, on the keyset index (migration 016): erased before them.
-      return trx.deleteFrom('transactions').where('account_id', 'in', accountsOf(trx, ids));
     default:
       return trx.deleteFrom(table).where('consent_id', 'in', ids);
   }
@@ -72,7 +115,7 @@ function erasure(trx: Kysely<Database>, table: ErasedTable, ids: readonly string
  * CTE, counts them in the same transaction just before (one writer at a time: what it counts is
  * what it deletes).
  */
-async function countedErasure(trx: Kysely<Database>, capabilities: DatabaseCapabilities, table: ErasedTable, ids: readonly string[]): Promise<Map<string, number>> {
+async function countedErasure(trx: Kysely<Database>, capabilities: DatabaseCapabilities, table: ConsentIndexedTable, ids: readonly string[]): Promise<Map<string, number>> {
   let rows: Array<{ consent_id: string; n: number | string | bigint }>;
   if (capabilities.dialect === 'postgres') {
     const result = await sql<{ consent_id: string; n: string }>`with deleted as (${returningErasure(trx, table, ids)}) select consent_id, count(*) as n from deleted group by consent_id`.execute(trx);
@@ -96,7 +139,7 @@ async function countedErasure(trx: Kysely<Database>, capabilities: DatabaseCapab
 }
 
 /** PostgreSQL: the DELETE of one table's rows of these consents, returning each row's consent id. */
-function returningErasure(trx: Kysely<Database>, table: ErasedTable, ids: readonly string[]) {
+function returningErasure(trx: Kysely<Database>, table: ConsentIndexedTable, ids: readonly string[]) {
   switch (table) {
     case 'refresh_tokens':
       return trx.deleteFrom('refresh_tokens').using('grants').whereRef('refresh_tokens.grant_id', '=', 'grants.id').where('grants.consent_id', 'in', ids).returning('grants.consent_id');
@@ -104,30 +147,14 @@ function returningErasure(trx: Kysely<Database>, table: ErasedTable, ids: readon
       return trx.deleteFrom('consents').where('id', 'in', ids).returning('id as consent_id');
     case 'jobs':
       return trx.deleteFrom('jobs').where('consent_id', 'in', ids).where('status', '!=', 'running').returning('consent_id');
-    case 'transactions':
-      return trx.deleteFrom('transactions').where('account_id', 'in', accountsOf(trx, ids)).returning('consent_id');
     default:
-      return trx.deleteFrom(table as 'transactions').where('consent_id', 'in', ids).returning('consent_id');
+      return trx.deleteFrom(table as 'accounts').where('consent_id', 'in', ids).returning('consent_id');
   }
 }
 
-/** The ids of these consents' accounts, as a subquery. */
-function accountsOf(trx: Kysely<Database>, ids: readonly string[]) {
-  return trx.selectFrom('accounts').select('id').where('consent_id', 'in', ids);
-}
-
-function countOf(trx: Kysely<Database>, table: Exclude<ErasedTable, 'refresh_tokens' | 'consents'>, ids: readonly string[]) {
-  if (table === 'transactions') {
-    return trx
-      .selectFrom('transactions')
-      .innerJoin('accounts', 'accounts.id', 'transactions.account_id')
-      .select(['accounts.consent_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('accounts.consent_id', 'in', ids)
-      .groupBy('accounts.consent_id')
-      .execute() as Promise<Array<{ consent_id: string; n: number }>>;
-  }
+function countOf(trx: Kysely<Database>, table: Exclude<ConsentIndexedTable, 'refresh_tokens' | 'consents'>, ids: readonly string[]) {
   let query = trx
-    .selectFrom(table as 'transactions')
+    .selectFrom(table as 'accounts')
     .select(['consent_id', (eb) => eb.fn.countAll<number>().as('n')])
     .where('consent_id', 'in', ids)
     .groupBy('consent_id');
