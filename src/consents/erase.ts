@@ -23,11 +23,10 @@ type ConsentIndexedTable = Exclude<ErasedTable, 'transactions'>;
 export async function eraseConsent(trx: Kysely<Database>, consent: ConsentRow, reason: ErasureReason, now: number): Promise<DeletionReceiptRow> {
   const counts: RowCounts = {};
   for (const table of ERASED_TABLES) {
-    if (table === 'transactions') {
-      let n = 0;
-      for (const chunk of chunks([...(await accountsOf(trx, [consent.id])).keys()])) n += Number((await trx.deleteFrom('transactions').where('account_id', 'in', chunk).executeTakeFirst()).numDeletedRows);
-      counts[table] = n;
-    } else counts[table] = Number((await erasure(trx, table, [consent.id]).executeTakeFirst()).numDeletedRows);
+    counts[table] =
+      table === 'transactions'
+        ? await deleteTransactionsOf(trx, [...(await accountsOf(trx, [consent.id])).keys()])
+        : Number((await erasure(trx, table, [consent.id]).executeTakeFirst()).numDeletedRows);
   }
   const [receipt] = await recordErasures(trx, [{ consent, counts }], reason, now);
   return receipt!;
@@ -71,6 +70,13 @@ function chunks(ids: readonly string[], size = 1000): string[][] {
   const out: string[][] = [];
   for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
   return out;
+}
+
+/** Deletes the transactions of these accounts; how many went. */
+async function deleteTransactionsOf(trx: Kysely<Database>, accountIds: readonly string[]): Promise<number> {
+  let deleted = 0;
+  for (const chunk of chunks(accountIds)) deleted += Number((await trx.deleteFrom('transactions').where('account_id', 'in', chunk).executeTakeFirst()).numDeletedRows);
+  return deleted;
 }
 
 /** Deletes the transactions of these accounts (id → consent id) and says how many went for each consent. */
