@@ -133,6 +133,24 @@ interface Seeded {
   transactionsPath: string;
 }
 
+/**
+ * SQLite: the whole WAL copied into the file and the WAL emptied before the measured runs. A
+ * TRUNCATE checkpoint that meets another checkpoint under way (the connection's checkpointer
+ * thread, src/db/checkpointer.ts) says busy and does nothing, without an error: once, a run
+ * started with the seed's 545 MB still in the WAL, and the checkpointer copied it during the
+ * measured sweep. So the result is read, and the checkpoint tried again until it has done it.
+ */
+async function checkpointFully(database: FerryDatabase): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { rows } = await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(truncate)`.execute(database.db);
+    const result = rows[0];
+    if (result !== undefined && result.busy === 0 && result.log <= 0) return;
+    if (Date.now() > deadline) throw new Error(`the seeded database's WAL could not be checkpointed: ${JSON.stringify(result)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Migrates, connects the live consent and the templates through an in-process Ferry, seeds the clones. */
 async function prepare(bench: BenchDb, database: FerryDatabase, deleteAt: number): Promise<Seeded> {
   await migrateOrThrow(database);
@@ -147,7 +165,7 @@ async function prepare(bench: BenchDb, database: FerryDatabase, deleteAt: number
     log(`  seeded in ${fmt(seed.seconds, 1)} s (${fmt(seed.transactions / seed.seconds)} transactions/s)`);
     const account = await database.db.selectFrom('accounts').select('id').where('consent_id', '=', live.consentId).orderBy('position').executeTakeFirstOrThrow();
     // As the database would be a day later: checkpointed (SQLite), vacuumed and analysed (PostgreSQL's autovacuum).
-    if (database.capabilities.dialect === 'sqlite') await sql`pragma wal_checkpoint(truncate)`.execute(database.db);
+    if (database.capabilities.dialect === 'sqlite') await checkpointFully(database);
     else await sql`vacuum analyze`.execute(database.db);
     return { seed, personal: personalValues(templates), accessToken: live.accessToken, liveConsentId: live.consentId, transactionsPath: `/v1/accounts/${account.id}/transactions?pageSize=50` };
   } finally {
