@@ -69,7 +69,7 @@ export async function makeTemplates(server: BenchServer): Promise<Template[]> {
       jobs: await db.selectFrom('jobs').selectAll().where('consent_id', '=', id).execute(),
       events: await db.selectFrom('events').selectAll().where('consent_id', '=', id).execute(),
     });
-    await db.transaction().execute(async (trx) => eraseConsent(trx, consent as never, 'ConsentRevoked', systemClock.now()));
+    await db.transaction().execute(async (trx) => eraseConsent(trx, server.services.database.capabilities, consent as never, 'ConsentRevoked', systemClock.now()));
   }
   // The templates' receipts and events are not the benchmark's.
   await db.deleteFrom('deletion_receipts').where('consent_id', 'in', ids).execute();

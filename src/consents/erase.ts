@@ -20,12 +20,12 @@ type ConsentIndexedTable = Exclude<ErasedTable, 'transactions'>;
  * itself, and leaves a deletion receipt and a `DataDeleted` event (aiia-api.md §5, Ferry's own).
  * On SQLite `secure_delete` is on (src/db/database.ts): the erased bytes are overwritten.
  */
-export async function eraseConsent(trx: Kysely<Database>, consent: ConsentRow, reason: ErasureReason, now: number): Promise<DeletionReceiptRow> {
+export async function eraseConsent(trx: Kysely<Database>, capabilities: DatabaseCapabilities, consent: ConsentRow, reason: ErasureReason, now: number): Promise<DeletionReceiptRow> {
   const counts: RowCounts = {};
   for (const table of ERASED_TABLES) {
     counts[table] =
       table === 'transactions'
-        ? await deleteTransactionsOf(trx, [...(await accountsOf(trx, [consent.id])).keys()])
+        ? await deleteTransactionsOf(trx, [...(await accountsOf(trx, capabilities, [consent.id])).keys()])
         : Number((await erasure(trx, table, [consent.id]).executeTakeFirst()).numDeletedRows);
   }
   const [receipt] = await recordErasures(trx, [{ consent, counts }], reason, now);
@@ -40,11 +40,11 @@ export async function eraseConsent(trx: Kysely<Database>, consent: ConsentRow, r
  */
 export async function eraseConsents(trx: Kysely<Database>, capabilities: DatabaseCapabilities, consents: readonly ConsentRow[], reason: ErasureReason, now: number): Promise<DeletionReceiptRow[]> {
   if (consents.length === 0) return [];
-  if (consents.length === 1) return [await eraseConsent(trx, consents[0]!, reason, now)];
+  if (consents.length === 1) return [await eraseConsent(trx, capabilities, consents[0]!, reason, now)];
   const ids = consents.map((c) => c.id);
   const counts = new Map<string, RowCounts>(ids.map((id) => [id, {}]));
   for (const table of ERASED_TABLES) {
-    const erased = table === 'transactions' ? await countedTransactionErasure(trx, capabilities, await accountsOf(trx, ids)) : await countedErasure(trx, capabilities, table, ids);
+    const erased = table === 'transactions' ? await countedTransactionErasure(trx, capabilities, await accountsOf(trx, capabilities, ids)) : await countedErasure(trx, capabilities, table, ids);
     for (const [id, row] of counts) row[table] = erased.get(id) ?? 0;
   }
   return recordErasures(
@@ -56,12 +56,20 @@ export async function eraseConsents(trx: Kysely<Database>, capabilities: Databas
 }
 
 /**
- * The accounts of these consents, id → consent id, read before they are erased: a consent's
- * transactions are found through them (migration 016). Passed on as ids, not as a subquery: given
- * `account_id IN (SELECT …)` for a batch of consents, PostgreSQL chose to scan the whole table.
+ * The accounts of these consents, id → consent id, before they are erased: a consent's
+ * transactions are found through them (migration 016). On PostgreSQL they are locked as they are
+ * read (FOR UPDATE): a sync's chunk of inserts in flight holds the account's row for its fence
+ * check (src/db/database.ts `insertRows`), so the erasure waits for it and its DELETE then sees
+ * the chunk's rows; a later chunk waits for the erasure and finds the account, and its fence,
+ * gone. Without the lock such a chunk, committed between the erasure's DELETE of the
+ * transactions and its DELETE of the accounts, outlived the erasure. (SQLite has one writer at a
+ * time: nothing commits in between.) Passed on as ids, not as a subquery: given
+ * `account_id IN (SELECT …)` for a batch, PostgreSQL scanned the whole table.
  */
-async function accountsOf(trx: Kysely<Database>, consentIds: readonly string[]): Promise<Map<string, string>> {
-  const rows = await trx.selectFrom('accounts').select(['id', 'consent_id']).where('consent_id', 'in', consentIds).execute();
+async function accountsOf(trx: Kysely<Database>, capabilities: DatabaseCapabilities, consentIds: readonly string[]): Promise<Map<string, string>> {
+  let query = trx.selectFrom('accounts').select(['id', 'consent_id']).where('consent_id', 'in', consentIds);
+  if (capabilities.dialect === 'postgres') query = query.forUpdate();
+  const rows = await query.execute();
   return new Map(rows.map((r) => [r.id, r.consent_id]));
 }
 

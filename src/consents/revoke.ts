@@ -54,7 +54,7 @@ export function createConsentRevoker(deps: ConsentRevokerDeps): ConsentRevoker {
         // Read before the erasure takes it: what the bank needs to find its consent.
         const stored = await trx.selectFrom('connections').select(['provider_id', 'connection']).where('consent_id', '=', consentId).executeTakeFirst();
         await recordEvent(trx, { appId: consent.app_id, consentId, event: 'ConsentRevoked', data: null, now });
-        return { receipt: await eraseConsent(trx, consent, 'ConsentRevoked', now), stored };
+        return { receipt: await eraseConsent(trx, database.capabilities, consent, 'ConsentRevoked', now), stored };
       });
       if (done === null) return null;
       log.info({ consentId, appId: done.receipt.app_id }, 'consent revoked and erased');

@@ -192,19 +192,15 @@ export async function syncConsent(deps: SyncDeps, consentId: string): Promise<Sy
     }
   } catch (error) {
     // A later sync of this consent took the account over (see takeSyncFence): it finishes the work.
-    // Or the account is gone: the consent was erased while this sync read the bank.
-    if (error instanceof WriteFenceLost) return { status: 'skipped', reason: (await consentExists(db, consentId)) ? 'a later sync of this consent took over' : ERASED_DURING_SYNC };
+    // Or the account is gone: the consent was erased while this sync read the bank (below).
+    if (error instanceof WriteFenceLost && (await consentExists(db, consentId))) return { status: 'skipped', reason: 'a later sync of this consent took over' };
+    if (error instanceof WriteFenceLost) return leaveNothingBehind(db, consentId, accounts);
     if (error instanceof RateLimitedError) return pauseForRateLimit(db, consent, accounts, error, now);
     if (error instanceof ConnectionExpiredError) return requireNewLogin(db, consent, accounts, error, limits?.expiresAt ?? null, now);
     throw error; // the bank is unavailable or answered nonsense: the job retries with backoff
   }
   // Erased while this sync read the bank (revoked, or past its deadline)? Leave nothing behind.
-  if (!(await consentExists(db, consentId))) {
-    // The accounts this sync wrote to are all it could have left rows under (migration 016: no consent index on transactions).
-    if (accounts.length > 0) await db.deleteFrom('transactions').where('account_id', 'in', accounts.map((a) => a.id)).execute();
-    await db.deleteFrom('accounts').where('consent_id', '=', consentId).execute();
-    return { status: 'skipped', reason: ERASED_DURING_SYNC };
-  }
+  if (!(await consentExists(db, consentId))) return leaveNothingBehind(db, consentId, accounts);
 
   const finishedAt = clock.now();
   await db.transaction().execute(async (trx) => {
@@ -292,7 +288,16 @@ interface ExistingTransaction {
   is_deleted: number;
 }
 
-const ERASED_DURING_SYNC = 'consent erased during the sync';
+/**
+ * The consent was erased while this sync ran: whatever it wrote after the erasure read goes too.
+ * The accounts it wrote to are all it could have left rows under (transactions are found through
+ * their accounts, migration 016).
+ */
+async function leaveNothingBehind(db: Kysely<Database>, consentId: string, accounts: readonly AccountRow[]): Promise<SyncReport> {
+  if (accounts.length > 0) await db.deleteFrom('transactions').where('account_id', 'in', accounts.map((a) => a.id)).execute();
+  await db.deleteFrom('accounts').where('consent_id', '=', consentId).execute();
+  return { status: 'skipped', reason: 'consent erased during the sync' };
+}
 
 async function consentExists(db: Kysely<Database>, consentId: string): Promise<boolean> {
   return (await db.selectFrom('consents').select('id').where('id', '=', consentId).executeTakeFirst()) !== undefined;

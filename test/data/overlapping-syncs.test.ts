@@ -81,7 +81,7 @@ for (const dialect of DIALECTS) {
       assert.ok(accountIds.length > 0);
       bank.duringFirstRead = async () => {
         const consent = await db.selectFrom('consents').selectAll().where('id', '=', consentId).executeTakeFirstOrThrow();
-        await db.transaction().execute((trx) => eraseConsent(trx, consent, 'ConsentRevoked', server.clock.now()));
+        await db.transaction().execute((trx) => eraseConsent(trx, server.services.database.capabilities, consent, 'ConsentRevoked', server.clock.now()));
       };
       assert.deepEqual(await sync(consentId), { status: 'skipped', reason: 'consent erased during the sync' });
       assert.equal((await db.selectFrom('transactions').select('id').where('account_id', 'in', accountIds).execute()).length, 0);
