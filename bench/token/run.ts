@@ -38,7 +38,7 @@ const SECTION_TITLE = '## Token endpoint (issue 2)';
 const BEGIN = '<!-- bench/token/run.ts: generated table, begin -->';
 const END = '<!-- bench/token/run.ts: generated table, end -->';
 
-const TARGETS = ['ferry-sqlite', 'ferry-postgres', 'oidc-provider', 'oidc-provider-id-token', 'bare'] as const;
+const TARGETS = ['ferry-sqlite', 'ferry-postgres', 'oidc-provider', 'oidc-provider-id-token', 'bare', 'floor-sqlite', 'floor-postgres'] as const;
 type TargetName = (typeof TARGETS)[number];
 
 // autocannon ships no types; this is the part of its API used here.
@@ -156,8 +156,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function ipcChild(script: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+function ipcChild(script: string, profileAs?: string): ChildProcess {
+  const nodeArgs = args.profile && profileAs !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'out', 'token-profiles', profileAs)}`] : [];
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
 }
 
 async function ipcReady<T>(child: ChildProcess, message: unknown, timeoutMs: number): Promise<T> {
@@ -438,6 +439,30 @@ async function benchBare(): Promise<Row> {
   }
 }
 
+/** The floor (floor-server.ts): the least a durable exchange on Ferry's database can cost. */
+async function benchFloor(dialect: 'sqlite' | 'postgres'): Promise<Row> {
+  const target: TargetName = dialect === 'sqlite' ? 'floor-sqlite' : 'floor-postgres';
+  const count = codesFor(FERRY_MAX_RATE * 2);
+  log(`${target}: minting ${count} codes`);
+  const prepared = await prepareFerry(dialect, count);
+  const port = await freePort();
+  const child = ipcChild(path.join(HERE, 'floor-server.ts'), target);
+  pipeOutput(child, target);
+  try {
+    await ipcReady(child, dialect === 'sqlite' ? { port, file: prepared.env.FERRY_DB_FILE } : { port, url: prepared.env.DATABASE_URL }, 30_000);
+    const url = `http://127.0.0.1:${port}/v1/oauth/token`;
+    const headers = { 'content-type': 'application/json', authorization: prepared.basic };
+    const make = (c: MintedCode) => JSON.stringify({ grant_type: 'authorization_code', code: c.code, redirect_uri: prepared.redirectUri, code_verifier: c.verifier });
+    await sanityCheck(target, url, headers, make(prepared.codes.pop()!), ['access_token', 'refresh_token']);
+    const load: Load = { url, headers, nextBody: codeBodies(prepared.codes, make) };
+    const label = dialect === 'sqlite' ? 'floor: node:http + better-sqlite3 (floor-server.ts)' : 'floor: node:http + pg, batched (floor-server.ts)';
+    return await measure(target, label, load, child.pid!, 'JSON body', prepared.databaseName);
+  } finally {
+    await stopChild(child);
+    await prepared.cleanup();
+  }
+}
+
 async function sanityCheck(name: string, url: string, headers: Record<string, string>, body: string, fields: string[]): Promise<void> {
   const response = await fetch(url, { method: 'POST', headers, body });
   const text = await response.text();
@@ -466,7 +491,7 @@ function table(rows: Row[]): string {
     const ratio = `${times(r, oidc)} | ${times(r, oidcIdToken)}`;
     const failures = r.failures === 0 ? '0' : `**${r.failures}** (${r.statuses})`;
     lines.push(
-      `| ${r.label}${r.exhausted ? ' (codes ran out!)' : ''} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.ok)} | ${failures} | ${fmt(r.serverCpu)} % | ${fmt((r.serverCpu * 10_000) / r.rps)} | ${r.target === 'ferry-postgres' ? `${fmt(r.postgresCpu)} % (${fmt((r.postgresCpu * 10_000) / r.rps)} µs/exchange)` : '–'} | ${fmt(r.machineCpu)} % | ${fmt(r.otherCpu)} % | ${ratio} |`,
+      `| ${r.label}${r.exhausted ? ' (codes ran out!)' : ''} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.ok)} | ${failures} | ${fmt(r.serverCpu)} % | ${fmt((r.serverCpu * 10_000) / r.rps)} | ${r.target === 'ferry-postgres' || r.target === 'floor-postgres' ? `${fmt(r.postgresCpu)} % (${fmt((r.postgresCpu * 10_000) / r.rps)} µs/exchange)` : '–'} | ${fmt(r.machineCpu)} % | ${fmt(r.otherCpu)} % | ${ratio} |`,
     );
   }
   return lines.join('\n');
@@ -564,6 +589,8 @@ for (const target of selected) {
     : target === 'ferry-postgres' ? await benchFerry('postgres')
     : target === 'oidc-provider' ? await benchOidcProvider(null)
     : target === 'oidc-provider-id-token' ? await benchOidcProvider('RS256')
+    : target === 'floor-sqlite' ? await benchFloor('sqlite')
+    : target === 'floor-postgres' ? await benchFloor('postgres')
     : await benchBare();
   log(`${target}: ${fmt(row.rps)}/s, p50 ${fmt(row.p50)} ms, p99 ${fmt(row.p99)} ms, failures ${row.failures}, server CPU ${fmt(row.serverCpu)} %`);
   rows.push(row);
