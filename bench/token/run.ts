@@ -6,17 +6,20 @@
  *   2. Ferry over PostgreSQL (a fresh database)      `ferry start` in a child process
  *   3. oidc-provider v9 (one confidential client, PKCE S256, in-memory storage), in a child process
  *   4. a bare node:http server answering a fixed token response, for scale
+ *   5. the floor (floor-server.ts): the least a durable exchange can cost on Ferry's SQLite file and
+ *      PostgreSQL database, node:http and the exchange's checks and writes only; what the targets
+ *      would need, measured in the same run
  *
  * driven by autocannon in this process at 50 connections over loopback. Prints a markdown table and
  * writes it into bench/RESULTS.md (section "Token endpoint (issue 2)").
  *
  *   npx tsx bench/token/run.ts [--duration 10] [--warmup 3] [--connections 50] [--repeat 2]
- *                              [--targets ferry-sqlite,ferry-postgres,oidc-provider,bare]
+ *                              [--targets ferry-sqlite,ferry-postgres,oidc-provider,oidc-provider-id-token,bare,floor-sqlite,floor-postgres]
  *                              [--profile] [--no-write] [--results FILE]
  *
  * --repeat N measures each target N times (after waiting for the machine to be quiet) and reports
  *   the fastest run: other work on a shared machine only ever slows a run down.
- * --profile runs the Ferry children under `node --cpu-prof` and prints where the .cpuprofile went.
+ * --profile runs the Ferry and floor children under `node --cpu-prof` and prints where the .cpuprofile went.
  * oidc-provider runs twice: `oidc-provider` issues what Ferry issues (access and refresh token, no ID
  * token: the like-for-like baseline the ratios use); `oidc-provider-id-token` has `openid` in its
  * codes and so also signs an RS256 ID token (its default algorithm), as an OpenID Connect login does.
