@@ -178,7 +178,7 @@ const COMMANDS: Record<string, Command> = {
             : `${stats.overdue} one-time consent(s) past their deadline, the oldest since ${new Date(stats.oldestOverdueDeadline!).toISOString()} (${Math.round(stats.deletionLagMs / 1000)} s ago).`,
         );
         const last = stats.lastSweep;
-        out.log(last === null ? 'The retention sweeper has not run yet.' : `Last sweep ${new Date(last.startedAt).toISOString()}: erased ${last.erased} consent(s) in ${last.durationMs} ms.`);
+        out.log(last === null ? 'The retention sweeper has not run yet.' : `Last sweep ${new Date(last.startedAt).toISOString()}: erased ${last.erased} consent(s) in ${last.durationMs} ms${last.ownThread === undefined || last.erased === 0 ? '' : last.ownThread ? ', in its own thread' : ', on the serving connection'}.`);
         return 0;
       }),
   },

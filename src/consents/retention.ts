@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { DatabaseCapabilities } from '../db/database.js';
+import { databaseOf, type DatabaseCapabilities, type FerryDatabase } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { RowCounts } from './erase.js';
@@ -48,8 +48,15 @@ export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], 
  * starts a reader afresh when another connection wrote). With random transaction ids (before
  * src/data/sync.ts made them time-ordered) a batch cost four times as much and the data API kept
  * 53 % of its rate at 0.75 (bench/RESULTS.md); with ordered ids, 0.6.
+ *
+ * PostgreSQL: the batches run in a thread of their own too, with a pool of two connections to the
+ * same database (its URL and schema, {@link FerryDatabase.opened}). A batch is about 15 round
+ * trips; on the serving thread each reply waits its turn in an event loop busy with requests:
+ * at the same busy share the sweep erased ~111,000 transactions a second alone and ~41,000 under
+ * the data API's load. In the thread, under that load: 66,000–70,000 (bench/RESULTS.md).
+ * The batch size and busy share stay PostgreSQL's own ({@link SWEEP_BATCH_ROWS}, {@link SWEEP_BUSY_SHARE}).
  */
-export const SWEEP_OWN_THREAD: Readonly<Record<DatabaseCapabilities['dialect'], boolean>> = { sqlite: true, postgres: false };
+export const SWEEP_OWN_THREAD: Readonly<Record<DatabaseCapabilities['dialect'], boolean>> = { sqlite: true, postgres: true };
 export const SWEEP_THREAD_BATCH_ROWS = 2_500;
 export const SWEEP_THREAD_BUSY_SHARE = 0.6;
 /**
@@ -82,6 +89,12 @@ export interface SweepReport {
   abandonedFlows: Record<string, number>;
   startedAt: number;
   durationMs: number;
+  /**
+   * Whether the batches ran in the sweep's own thread ({@link SWEEP_OWN_THREAD}) rather than on the
+   * serving connection: false where the thread could not start (the sweep goes on without it), or
+   * for an in-memory SQLite database. Absent in reports of sweeps before it was recorded.
+   */
+  ownThread?: boolean;
 }
 
 /**
@@ -99,9 +112,9 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
   try {
     ({ erased, rows } = await runner.run(clock, {
       firstBatch: pacing.firstBatch ?? SWEEP_BATCH,
-      batchRows: pacing.batchRows ?? (runner.threaded ? SWEEP_THREAD_BATCH_ROWS : SWEEP_BATCH_ROWS[capabilities.dialect]),
+      batchRows: pacing.batchRows ?? (runner.threaded && capabilities.dialect === 'sqlite' ? SWEEP_THREAD_BATCH_ROWS : SWEEP_BATCH_ROWS[capabilities.dialect]),
       maxBatch: SWEEP_BATCH_MAX,
-      busyShare: pacing.busyShare ?? (runner.threaded ? SWEEP_THREAD_BUSY_SHARE : SWEEP_BUSY_SHARE[capabilities.dialect]),
+      busyShare: pacing.busyShare ?? (runner.threaded && capabilities.dialect === 'sqlite' ? SWEEP_THREAD_BUSY_SHARE : SWEEP_BUSY_SHARE[capabilities.dialect]),
       maxBatches,
       maxMs: SWEEP_MAX_MS,
       catchUpAfterMs: pacing.catchUpAfterMs ?? SWEEP_CATCH_UP_AFTER_MS,
@@ -115,7 +128,7 @@ export async function sweepExpiredConsents(deps: RetentionDeps, maxBatches = 100
     abandonedFlows: await countAbandonedFlows(trx, clock.now()),
     purged: await purgeExpired(trx, clock.now()),
   }), { abandonedFlows: {}, purged: {} });
-  const report = { erased, rows, purged, abandonedFlows, startedAt, durationMs: clock.now() - startedAt };
+  const report: SweepReport = { erased, rows, purged, abandonedFlows, startedAt, durationMs: clock.now() - startedAt, ownThread: runner.threaded };
   await db
     .insertInto('settings')
     .values({ key: LAST_SWEEP_SETTING, value: JSON.stringify(report) })
@@ -145,12 +158,21 @@ async function openRunner(deps: RetentionDeps, pacing: SweepPacing): Promise<Swe
   // Starting a thread costs a few hundred ms: only for consents due now.
   const due = await db.selectFrom('consents').select('id').where('delete_at', '<=', clock.now()).limit(1).executeTakeFirst();
   if (due === undefined) return here;
-  const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db);
-  const file = rows[0]?.file ?? '';
-  // An in-memory database lives in this connection only.
-  if (file === '') return here;
+  let opened: FerryDatabase['opened'];
+  if (capabilities.dialect === 'sqlite') {
+    const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db);
+    const file = rows[0]?.file ?? '';
+    // An in-memory database lives in this connection only.
+    if (file === '') return here;
+    opened = { config: { dialect: 'sqlite', file }, options: {} };
+  } else {
+    // The server's database, opened again the same way (URL, schema) in the thread.
+    const database = databaseOf(db);
+    if (database === undefined) return here;
+    opened = database.opened;
+  }
   // A thread that cannot start (no tsx loader to register, say) must not stop the sweep.
-  return sweepThread(file).catch(() => here);
+  return sweepThread(opened).catch(() => here);
 }
 
 async function countAbandonedFlows(db: Kysely<Database>, now: number): Promise<Record<string, number>> {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { DatabaseCapabilities } from '../db/database.js';
+import type { DatabaseCapabilities, FerryDatabase } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { eraseInBatches, type BatchPacing, type BatchResult } from './sweep-batch.js';
 import type { SweepRequest, SweepWorkerData } from './sweep-worker.js';
@@ -16,13 +16,16 @@ export interface SweepRunner {
 
 /** See {@link SweepWorkerData}. */
 export const SWEEP_THREAD_CACHE_MB = 64;
+/** PostgreSQL: the thread's pool. A sweep runs its batches one after another, each in one transaction. */
+const SWEEP_THREAD_POOL = 2;
 
 export function inThreadRunner(db: Kysely<Database>, capabilities: DatabaseCapabilities): SweepRunner {
   return { threaded: false, run: (clock, pacing) => eraseInBatches(db, capabilities, () => clock.now(), pacing), close: async () => {} };
 }
 
 /**
- * Starts a thread with its own connection to the SQLite database `file` (src/consents/sweep-worker.ts).
+ * Starts a thread with its own connection to the database (src/consents/sweep-worker.ts): the SQLite
+ * file, or the PostgreSQL server with a pool of its own.
  * The thread runs the whole loop of batches and its pauses itself and answers once: driven from
  * here batch by batch, each batch waited for a turn of a busy event loop (tens of ms under load)
  * before the next could start. Its batches' time is the clock's time at the start plus the time
@@ -30,11 +33,11 @@ export function inThreadRunner(db: Kysely<Database>, capabilities: DatabaseCapab
  * Ferry runs TypeScript through tsx's loader (bin/ferry.js), which a worker thread does not
  * inherit: the thread registers it before it loads the sweep.
  */
-export async function sweepThread(file: string): Promise<SweepRunner> {
+export async function sweepThread({ config, options }: FerryDatabase['opened']): Promise<SweepRunner> {
   const entry = new URL('./sweep-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  const workerData: SweepWorkerData = { file, cacheMb: SWEEP_THREAD_CACHE_MB };
+  const workerData: SweepWorkerData = { config: config.dialect === 'postgres' ? { ...config, poolSize: SWEEP_THREAD_POOL } : config, options, cacheMb: SWEEP_THREAD_CACHE_MB };
   const worker = new Worker(bootstrap, { eval: true, workerData });
   let pending: { resolve(result: BatchResult): void; reject(error: Error): void } | null = null;
   let failure: Error | null = null;

@@ -23,6 +23,8 @@ export interface DatabaseCapabilities {
 export interface FerryDatabase {
   readonly db: Kysely<Database>;
   readonly capabilities: DatabaseCapabilities;
+  /** How it was opened: a thread of its own opens its own connection the same way (src/consents/sweep-thread.ts). */
+  readonly opened: { readonly config: DatabaseConfig; readonly options: OpenDatabaseOptions };
   /** A cheap round trip, for `/readyz`. */
   ping(): Promise<void>;
   /**
@@ -115,12 +117,13 @@ export interface OpenDatabaseOptions {
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<FerryDatabase> {
-  const database = config.dialect === 'sqlite' ? openSqlite(config.file) : await openPostgres(config.url, config.poolSize, options.schema);
+  const open = config.dialect === 'sqlite' ? openSqlite(config.file) : await openPostgres(config.url, config.poolSize, options.schema);
+  const database: FerryDatabase = Object.assign(open, { opened: { config, options } });
   adapters.set(database.db, database);
   return database;
 }
 
-function openSqlite(file: string): FerryDatabase {
+function openSqlite(file: string): Omit<FerryDatabase, 'opened'> {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
@@ -537,7 +540,7 @@ function rowConstructor(columns: readonly string[]): (values: unknown[]) => unkn
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-async function openPostgres(url: string, poolSize: number, schema?: string): Promise<FerryDatabase> {
+async function openPostgres(url: string, poolSize: number, schema?: string): Promise<Omit<FerryDatabase, 'opened'>> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
   if (schema !== undefined) {
     const admin = new pg.Client({ connectionString: url });

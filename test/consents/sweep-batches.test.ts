@@ -61,9 +61,16 @@ for (const dialect of DIALECTS) {
       // The app has a webhook: each DataDeleted gets its delivery, in the sweep's transaction.
       await server.services.database.db.updateTable('apps').set({ webhook_url: 'https://hooks.example.com/ferry' }).where('id', '=', client.clientId).execute();
       server.clock.advance(25 * 3600_000);
-      // Batches of 2, then of 3 or so: every batch erases several consents at once.
-      const report = await sweepExpiredConsents({ db: server.services.database.db, capabilities: server.services.database.capabilities, clock: server.clock }, 1000, { firstBatch: 2, batchRows: 3 * 1500, busyShare: 1 });
+      // Batches of 2, then of 3 or so: every batch erases several consents at once. As the server
+      // sweeps: in the sweep's own thread, with a connection of its own to the database.
+      const { database } = server.services;
+      const report = await sweepExpiredConsents({ db: database.db, capabilities: database.capabilities, clock: server.clock }, 1000, {
+        firstBatch: 2,
+        batchRows: 3 * 1500,
+        busyShare: 1,
+      });
       assert.equal(report.erased, 5);
+      assert.equal(report.ownThread, true, 'the batches ran in the sweep’s own thread');
 
       for (const c of expiring) {
         const view = (await server.app.inject({ method: 'GET', url: `/v1/consents/${c.consentId}`, headers: { authorization: client.basic } })).json();
