@@ -26,14 +26,17 @@ export const SWEEP_BATCH_ROWS: Readonly<Record<DatabaseCapabilities['dialect'], 
 /**
  * The share of its running time the sweeper spends inside batches: after a batch of d ms it waits
  * d × (1 − share) / share before the next. On SQLite a batch holds the event loop, so this is the
- * share of the process the sweep takes from the data API while it runs (bench/retention). On
- * PostgreSQL the loop stays free, but the batch's backend takes a core's time from the API's
- * backends and event loop: at 1 the sweep erased 66,000 transactions a second under load and the
- * data API kept 62 % of its rate (bench/RESULTS.md), so half. Between batches the sweeper always
+ * share of the process the sweep takes from the data API while it runs (bench/retention); SQLite
+ * with a file sweeps in its own thread at {@link SWEEP_THREAD_BUSY_SHARE}. On PostgreSQL (in its
+ * own thread, {@link SWEEP_OWN_THREAD}) the batch's backend takes a core's time from the API's
+ * backends and event loop. Under the benchmark's load (bench/RESULTS.md, 2026-12-07), transactions
+ * erased a second and the share of its rate the data API kept: at 1, 148,192/s and 58 %; at 0.8,
+ * 104,080/s and 68 %; at 0.7, 85,000–94,000/s and 66–83 %; at 0.6, 70,000–77,000/s and 85–86 %.
+ * So 0.6. Between batches the sweeper always
  * yields to the event loop: a Kysely transaction on SQLite runs in microtasks and would otherwise
  * hold the one connection, and every request, for the whole sweep.
  */
-export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 0.5 };
+export const SWEEP_BUSY_SHARE: Readonly<Record<DatabaseCapabilities['dialect'], number>> = { sqlite: 0.2, postgres: 0.6 };
 /**
  * SQLite with a database file: the batches run in a thread of their own with its own connection
  * (src/consents/sweep-thread.ts), on another core rather than on the event loop. What they still
