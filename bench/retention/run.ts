@@ -210,7 +210,9 @@ interface CpuUse {
 function cpuBetween(a: CpuSample, b: CpuSample): CpuUse {
   const seconds = (b.at - a.at) / 1000;
   let pgSeconds = 0;
-  for (const [pid, s] of b.postgres) pgSeconds += s - (a.postgres.get(pid) ?? s);
+  // A backend first seen in b connected after a (the sweep's own thread opens its pool when the
+  // sweep starts): all its CPU time is since then.
+  for (const [pid, s] of b.postgres) pgSeconds += s - (a.postgres.get(pid) ?? 0);
   const machine = ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * os.cpus().length * 100;
   const ferry = ((b.ferry - a.ferry) / seconds) * 100;
   const postgres = (pgSeconds / seconds) * 100;
