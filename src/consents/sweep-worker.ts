@@ -24,6 +24,9 @@ const port = parentPort!;
 const data = workerData as SweepWorkerData;
 const database = await openDatabase(data.config, data.options);
 if (data.config.dialect === 'sqlite') await sql.raw(`pragma cache_size = -${Math.round(data.cacheMb * 1024)}`).execute(database.db);
+// PostgreSQL's pool connects on first use: connect now, so that a thread that cannot reach the
+// database (max_connections reached, say) fails to start, and the sweep runs on the serving connection.
+await database.ping();
 
 port.postMessage('ready');
 port.on('message', (request: SweepRequest) => {

@@ -104,6 +104,29 @@ for (const dialect of DIALECTS) {
       }, 'the regular consent keeps its data');
     });
 
+    // PostgreSQL: the thread connects with the server's URL; SQLite's finds its file through the connection itself.
+    if (dialect === 'postgres') {
+      it('erases on the serving connection when its own thread cannot connect, and says so', async () => {
+        const expiring = [await connectConsent(server, client, { username: 'fallback-one' }), await connectConsent(server, client, { username: 'fallback-two' })];
+        await runJobs(server);
+        server.clock.advance(25 * 3600_000);
+        const { database } = server.services;
+        // The thread opens the database as the server did (FerryDatabase.opened); here, a server nobody listens on.
+        const opened = database.opened;
+        Object.assign(database, { opened: { config: { dialect: 'postgres', url: 'postgres://postgres@127.0.0.1:1/nowhere', poolSize: 1 }, options: {} } });
+        let report;
+        try {
+          report = await sweepExpiredConsents({ db: database.db, capabilities: database.capabilities, clock: server.clock });
+        } finally {
+          Object.assign(database, { opened });
+        }
+        assert.equal(report.erased, 2);
+        assert.equal(report.ownThread, false);
+        const left = await database.db.selectFrom('consents').select('id').where('id', 'in', expiring.map((c) => c.consentId)).execute();
+        assert.deepEqual(left, []);
+      });
+    }
+
     it('schedules the next sweep at once while deadlines are overdue, else at the next deadline or within a minute', async () => {
       const db = server.services.database.db;
       await connectConsent(server, client, { username: 'overdue-one' });
