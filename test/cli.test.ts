@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { createApp } from '../src/apps/apps.js';
+import { systemClock } from '../src/clock.js';
+import { sweepExpiredConsents } from '../src/consents/retention.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateOrThrow } from '../src/db/migrate.js';
 import { spawnFerry } from './helpers/ferry-process.js';
 import { freePort } from './helpers/listen.js';
 
@@ -71,6 +77,34 @@ describe('the ferry CLI', () => {
     assert.match(unknown.stderr, /Unknown command "apps explode"/);
     const badOption = await ferry('apps', 'list', '--colour');
     assert.equal(badOption.code, 2);
+  });
+
+  it('tells the operator where deletion stands: overdue consents, receipts, the last sweep and where it ran', async () => {
+    const database = await openDatabase({ dialect: 'sqlite', file: env.FERRY_DB_FILE });
+    try {
+      await migrateOrThrow(database);
+      const before = await ferry('consents', 'stats');
+      assert.equal(before.code, 0, before.stderr);
+      assert.match(before.stdout, /The retention sweeper has not run yet\./);
+      // A one-time consent whose deadline passed a minute ago, not yet swept.
+      const { app } = await createApp(database.db, systemClock, { name: 'Stats App', redirectUris: ['https://stats.example.com/cb'] });
+      const now = Date.now();
+      const consent = { id: randomUUID(), app_id: app.id, user_id: randomUUID(), scopes: 'accounts', one_time: 1, provider_id: 'TestDataBank1', status: 'Active', group_id: null, group_name: null, created_at: now - 3_600_000, delete_at: now - 60_000, revoked_at: null };
+      await database.db.insertInto('consents').values(consent).execute();
+      const overdue = await ferry('consents', 'stats');
+      assert.match(overdue.stdout, /1 one-time consent\(s\) past their deadline, the oldest since .* \(6\d s ago\)\./);
+      const report = await sweepExpiredConsents({ db: database.db, capabilities: database.capabilities, clock: systemClock });
+      assert.equal(report.erased, 1);
+    } finally {
+      await database.close();
+    }
+    const after = await ferry('consents', 'stats');
+    assert.match(after.stdout, /1 erased \(deletion receipts\)/);
+    assert.match(after.stdout, /No one-time consent is past its deadline\./);
+    assert.match(after.stdout, /Last sweep \S+: erased 1 consent\(s\) in \d+ ms, in its own thread\./);
+    const json = JSON.parse((await ferry('consents', 'stats', '--json')).stdout);
+    assert.equal(json.lastSweep.erased, 1);
+    assert.equal(json.lastSweep.ownThread, true);
   });
 
   it('refuses bad configuration with a message naming the variable', async () => {
