@@ -8,6 +8,8 @@
  *           2. Ferry over PostgreSQL (a fresh schema)      `ferry start` in a child process
  *           3. a bare node:http server answering the same bytes from memory, in a child process
  *              (and, for scale, Fastify alone answering them: --no-fastify leaves it out)
+ *           4. for the SQLite page, its floor (bench/data/floor-server.ts): the least a server can do
+ *              for it on Ferry's file, measured in turns with Ferry and the bare server
  *         driven by autocannon in this process.
  *   Sync  stored transactions per second of `syncConsent` (src/data/sync.ts), end to end (provider
  *         fetch, matching, writes, events), for users with two years of history: `longhistory`
@@ -18,12 +20,15 @@
  *   npx tsx bench/data/run.ts [--duration 10] [--warmup 3] [--connections 50] [--repeat 1]
  *                             [--dialects sqlite,postgres] [--parts http,sync] [--endpoints accounts,transactions]
  *                             [--longhistory 4] [--ordinary 20] [--quiet-wait 60] [--no-bare] [--no-fastify]
- *                             [--profile] [--no-write] [--pin]
+ *                             [--profile] [--no-write] [--pin] [--no-floor]
  *
  * --repeat N  measures each target N times (after waiting for the machine to be quiet) and reports
  *             the fastest run: other work on a shared machine only ever slows a run down.
  * --quiet-wait S  before each measurement, waits up to S seconds for other work on the machine to stop.
  * --pin       autocannon on CPU 0, each server under test on CPU 1 (see PIN below).
+ * --no-floor  leaves out the SQLite page's floor (bench/data/floor-server.ts: node:http and better-sqlite3
+ *             doing only what the page must, on Ferry's file, answering Ferry's bytes), measured in turns
+ *             with Ferry's page.
  * --profile   runs the Ferry children under `node --cpu-prof` (bench/out/data-profiles/<dialect>/);
  *             summarise with `npx tsx bench/data/profile-summary.ts FILE`.
  */
@@ -75,6 +80,7 @@ const { values: args } = parseArgs({
     'quiet-wait': { type: 'string', default: '60' },
     bare: { type: 'boolean', default: true },
     fastify: { type: 'boolean', default: true },
+    floor: { type: 'boolean', default: true },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: true },
     pin: { type: 'boolean', default: false },
@@ -220,7 +226,7 @@ async function waitForQuiet(name: string): Promise<void> {
 // ---------------------------------------------------------------- HTTP load
 
 interface HttpRow {
-  target: 'bare' | 'fastify' | Dialect;
+  target: 'bare' | 'fastify' | 'floor' | Dialect;
   endpoint: Endpoint;
   label: string;
   rps: number;
@@ -242,11 +248,11 @@ function runAutocannon(url: string, headers: Record<string, string>, seconds: nu
   });
 }
 
-async function measure(target: HttpRow['target'], endpoint: Endpoint, label: string, url: string, headers: Record<string, string>, pid: number, bytes: number): Promise<HttpRow> {
+async function measure(target: HttpRow['target'], endpoint: Endpoint, label: string, url: string, headers: Record<string, string>, pid: number, bytes: number, repeat = REPEAT): Promise<HttpRow> {
   const name = `${target} ${endpoint}`;
   if (WARMUP > 0) await runAutocannon(url, headers, WARMUP);
   const samples: Array<{ result: AutocannonResult; serverCpu: number; serverSystemShare: number; postgresCpu: number; otherCpu: number }> = [];
-  for (let i = 0; i < REPEAT; i++) {
+  for (let i = 0; i < repeat; i++) {
     await waitForQuiet(name);
     const postgresBefore = target === 'postgres' ? await postgresCpu() : new Map<number, number>();
     const before = { server: processCpuSeconds(pid), serverSystem: processCpuSeconds(pid, 'system'), self: process.cpuUsage(), machine: machineTicks() };
@@ -263,7 +269,7 @@ async function measure(target: HttpRow['target'], endpoint: Endpoint, label: str
     const sample = { result, serverCpu: (server / elapsed) * 100, serverSystemShare: serverSystem / server, postgresCpu: (postgres / elapsed) * 100, otherCpu: (other / elapsed) * 100 };
     samples.push(sample);
     const perSecond = (result.statusCodeStats['200']?.count ?? 0) / result.duration;
-    log(`${name}: run ${i + 1}/${REPEAT}: ${fmt(perSecond)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server ${fmt((sample.serverCpu * 10_000) / perSecond)} µs CPU/request (${fmt(sample.serverSystemShare * 100)} % in the kernel), other load ${fmt(sample.otherCpu)} %`);
+    log(`${name}: run ${i + 1}/${repeat}: ${fmt(perSecond)}/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server ${fmt((sample.serverCpu * 10_000) / perSecond)} µs CPU/request (${fmt(sample.serverSystemShare * 100)} % in the kernel), other load ${fmt(sample.otherCpu)} %`);
   }
   const rate = (s: (typeof samples)[number]) => (s.result.statusCodeStats['200']?.count ?? 0) / s.result.duration;
   const best = samples.reduce((a, b) => (rate(b) > rate(a) ? b : a));
@@ -325,6 +331,7 @@ async function benchFerryHttp(dialect: Dialect): Promise<FerryHttp> {
   });
   if (PIN) pin(child.pid!, SERVER_CPU);
   pipeStderr(child, `ferry ${dialect}`);
+  let floor: Floor | undefined;
   try {
     await waitForHttp(`${base}/readyz`, child);
     const headers = { authorization: `Bearer ${consent.accessToken}` };
@@ -337,14 +344,36 @@ async function benchFerryHttp(dialect: Dialect): Promise<FerryHttp> {
     const bodies: Record<Endpoint, { path: string; body: string }> = { accounts: { path: '/v1/accounts', body: accounts }, transactions: { path: transactionsPath, body: transactions } };
     const label = dialect === 'sqlite' ? 'Ferry, SQLite (file, WAL)' : `Ferry, PostgreSQL (pool ${POOL_SIZE})`;
     const rows: HttpRow[] = [];
+    floor = dialect === 'sqlite' && args.floor && ENDPOINTS.includes('transactions') ? await startFloor(bench.env.FERRY_DB_FILE!, bodies.transactions, headers) : undefined;
     for (const endpoint of ENDPOINTS) {
       const { path: p, body } = bodies[endpoint];
-      rows.push(await measure(dialect, endpoint, label, `${base}${p}`, headers, child.pid!, Buffer.byteLength(body)));
+      const bytes = Buffer.byteLength(body);
+      if (endpoint === 'transactions' && floor !== undefined) {
+        // Ferry, the floor and the bare server in turns, round after round, so that each round's
+        // three meet the same minute of a machine whose speed moves within minutes.
+        const bare = await startBare('bare', bodies);
+        try {
+          const ferryRuns: HttpRow[] = [];
+          const floorRuns: HttpRow[] = [];
+          for (let round = 0; round < REPEAT; round++) {
+            ferryRuns.push(await measure(dialect, endpoint, label, `${base}${p}`, headers, child.pid!, bytes, 1));
+            floorRuns.push(await measure('floor', endpoint, FLOOR_LABEL, floor.url, headers, floor.pid, bytes, 1));
+            const bareRun = await measure('bare', endpoint, BARE_LABEL.bare, `http://127.0.0.1:${bare.port}${p}`, BARE_HEADERS, bare.pid, bytes, 1);
+            pageTurns.push({ ferry: ferryRuns.at(-1)!, floor: floorRuns.at(-1)!, bare: bareRun });
+          }
+          rows.push(fastestOf(ferryRuns), fastestOf(floorRuns));
+        } finally {
+          await bare.stop();
+        }
+      } else {
+        rows.push(await measure(dialect, endpoint, label, `${base}${p}`, headers, child.pid!, bytes));
+      }
       // Every answer must have been the same, valid one: the bearer check never fell through.
       if ((await fetchChecked(`${base}${p}`, headers)) !== body) throw new Error(`${dialect} ${endpoint}: the answer changed during the run`);
     }
     return { rows, bodies };
   } finally {
+    await floor?.stop();
     await stopChild(child);
     await bench.drop();
     if (args.profile) log(`ferry ${dialect}: CPU profile in ${path.relative(ROOT, profileDir)}`);
@@ -358,28 +387,103 @@ async function fetchChecked(url: string, headers: Record<string, string>): Promi
   return text;
 }
 
-async function benchBare(kind: 'bare' | 'fastify', bodies: FerryHttp['bodies']): Promise<HttpRow[]> {
+const FLOOR_LABEL = 'floor: node:http + better-sqlite3, the page’s reads and Ferry’s serializer, nothing else';
+
+interface Floor {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** The SQLite page's floor (bench/data/floor-server.ts) on Ferry's file, checked to answer Ferry's bytes. */
+async function startFloor(file: string, page: { path: string; body: string }, headers: Record<string, string>): Promise<Floor> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'floor-server.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  if (PIN) pin(child.pid!, SERVER_CPU);
+  pipeStderr(child, 'floor');
+  const stop = () => stopChild(child);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`floor server exited with code ${code}`)));
+      child.send({ port, file });
+    });
+    const url = `http://127.0.0.1:${port}${page.path}`;
+    if ((await fetchChecked(url, headers)) !== page.body) throw new Error("floor server: not Ferry's bytes");
+    return { url, pid: child.pid!, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The SQLite page's rounds in turns: Ferry, the floor, the bare server (each a single run). */
+const pageTurns: Array<{ ferry: HttpRow; floor: HttpRow; bare: HttpRow }> = [];
+
+function turnsParagraph(): string[] {
+  if (pageTurns.length === 0) return [];
+  const pct = (a: HttpRow, b: HttpRow) => `${fmt((a.rps / b.rps) * 100)} %`;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  const rounds = pageTurns.map(
+    (t, i) =>
+      `${i + 1}: Ferry ${fmt(t.ferry.rps)}/s (${fmt((t.ferry.serverCpu * 10_000) / t.ferry.rps)} µs), floor ${fmt(t.floor.rps)}/s (${fmt((t.floor.serverCpu * 10_000) / t.floor.rps)} µs), bare ${fmt(t.bare.rps)}/s: Ferry ${pct(t.ferry, t.bare)} and the floor ${pct(t.floor, t.bare)} of the bare server`,
+  );
+  return [
+    `The SQLite page in turns (Ferry, the floor, the bare server, one after another in each round, ${DURATION} s each): ${rounds.join('; ')}. ` +
+      `Medians of the rounds: Ferry ${fmt(median(pageTurns.map((t) => t.ferry.rps / t.bare.rps)) * 100)} %, the floor ${fmt(median(pageTurns.map((t) => t.floor.rps / t.bare.rps)) * 100)} % of the bare server; Ferry's CPU a page ${fmt(median(pageTurns.map((t) => ((t.ferry.serverCpu / t.ferry.rps) / (t.floor.serverCpu / t.floor.rps)))), 2)}× the floor's.`,
+    '',
+  ];
+}
+
+/** Single-run rows of one target as one row: the fastest run, every run's rate and failures. */
+function fastestOf(runs: HttpRow[]): HttpRow {
+  const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+  return { ...best, failures: runs.reduce((n, r) => n + r.failures, 0), statuses: runs.map((r) => r.statuses).join('; '), runs: runs.flatMap((r) => r.runs) };
+}
+
+interface BareServer {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startBare(kind: 'bare' | 'fastify', bodies: FerryHttp['bodies']): Promise<BareServer> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'bare-server.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   if (PIN) pin(child.pid!, SERVER_CPU);
   pipeStderr(child, kind);
+  const stop = () => stopChild(child);
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`${kind} server exited with code ${code}`)));
       child.send({ port, kind, bodies: Object.fromEntries(ENDPOINTS.map((e) => [bodies[e].path, bodies[e].body])) });
     });
-    const rows: HttpRow[] = [];
-    const label = kind === 'bare' ? 'bare node:http, same bytes from memory' : 'Fastify 5 alone, same bytes from memory';
     for (const endpoint of ENDPOINTS) {
       const { path: p, body } = bodies[endpoint];
-      const headers = { authorization: 'Bearer x' };
-      if ((await fetchChecked(`http://127.0.0.1:${port}${p}`, headers)) !== body) throw new Error(`${kind} server: wrong bytes`);
-      rows.push(await measure(kind, endpoint, label, `http://127.0.0.1:${port}${p}`, headers, child.pid!, Buffer.byteLength(body)));
+      if ((await fetchChecked(`http://127.0.0.1:${port}${p}`, BARE_HEADERS)) !== body) throw new Error(`${kind} server: wrong bytes`);
+    }
+    return { port, pid: child.pid!, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+const BARE_HEADERS = { authorization: 'Bearer x' };
+const BARE_LABEL = { bare: 'bare node:http, same bytes from memory', fastify: 'Fastify 5 alone, same bytes from memory' } as const;
+
+async function benchBare(kind: 'bare' | 'fastify', bodies: FerryHttp['bodies']): Promise<HttpRow[]> {
+  const server = await startBare(kind, bodies);
+  try {
+    const rows: HttpRow[] = [];
+    for (const endpoint of ENDPOINTS) {
+      const { path: p, body } = bodies[endpoint];
+      rows.push(await measure(kind, endpoint, BARE_LABEL[kind], `http://127.0.0.1:${server.port}${p}`, BARE_HEADERS, server.pid, Buffer.byteLength(body)));
     }
     return rows;
   } finally {
-    await stopChild(child);
+    await server.stop();
   }
 }
 
@@ -490,7 +594,7 @@ function httpTable(rows: HttpRow[]): string {
     const bare = rows.find((r) => r.target === 'bare' && r.endpoint === endpoint);
     for (const r of rows.filter((x) => x.endpoint === endpoint)) {
       const ratio = bare === undefined ? null : r.rps / bare.rps;
-      const goal = r.target === 'bare' || r.target === 'fastify' ? '' : `≥ ${fmt(TARGET_RATIO[r.target] * 100)} %: ${ratio === null ? 'no bare figure' : ratio >= TARGET_RATIO[r.target] && r.failures === 0 ? 'met' : '**missed**'}`;
+      const goal = r.target === 'bare' || r.target === 'fastify' || r.target === 'floor' ? '' : `≥ ${fmt(TARGET_RATIO[r.target] * 100)} %: ${ratio === null ? 'no bare figure' : ratio >= TARGET_RATIO[r.target] && r.failures === 0 ? 'met' : '**missed**'}`;
       lines.push(
         `| ${ENDPOINT_LABEL[endpoint]} | ${r.label} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.ok)} | ${r.failures === 0 ? '0' : `**${r.failures}** (${r.statuses})`} | ${fmt(r.bytes)} | ${fmt(r.serverCpu)} % | ${fmt((r.serverCpu * 10_000) / r.rps)} | ${r.target === 'postgres' ? `${fmt(r.postgresCpu)} %` : '–'} | ${fmt(r.otherCpu)} % | ${ratio === null ? '–' : `${fmt(ratio * 100)} %`} | ${goal} |`,
       );
@@ -538,6 +642,7 @@ function generated(httpRows: HttpRow[], syncRows: SyncRow[], command: string): s
           ...(REPEAT > 1 ? [`Each row measured ${REPEAT} times; the table shows the fastest run.`, ''] : []),
           'CPU columns: % of one core over the measured run; server µs/req: the server process’s CPU time per 200 answer; other load: CPU none of server, PostgreSQL or load generator used.',
           '',
+          ...turnsParagraph(),
         ]
       : []),
     ...(syncRows.length > 0
@@ -600,7 +705,7 @@ if (PARTS.has('sync')) {
   }
 }
 const block = generated(httpRows, syncRows, command);
-process.stdout.write(`\n${httpRows.length > 0 ? `${httpTable(httpRows)}\n\n` : ''}${syncRows.length > 0 ? `${syncTable(syncRows)}\n` : ''}`);
+process.stdout.write(`\n${httpRows.length > 0 ? `${httpTable(httpRows)}\n\n${turnsParagraph().join('\n')}` : ''}${syncRows.length > 0 ? `${syncTable(syncRows)}\n` : ''}`);
 if (args.write) {
   writeResults(block);
   log(`\nwritten to ${path.relative(ROOT, RESULTS_FILE)}`);
