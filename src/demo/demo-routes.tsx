@@ -252,56 +252,62 @@ function DemoDataPage({ state }: { state: DemoDataState }) {
               Consent <code>{state.consentId}</code>. The access token lasts until {new Date(state.expiresAt).toISOString()}; the client’s token session
               refreshes it shortly before, and keeps the rotated refresh token.
             </p>
-            <table>
-              <caption class="small muted">Accounts</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Account</th>
-                  <th scope="col" class="num">
-                    Balance
-                  </th>
-                  <th scope="col">Sync</th>
-                </tr>
-              </thead>
-              <tbody>
-                {state.accounts.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      {a.name}
-                      <br />
-                      <span class="small muted">{a.number.iban ?? a.number.card ?? a.number.bban ?? ''}</span>
-                    </td>
-                    <td class="num">{money(a.booked)}</td>
-                    <td>{a.syncStatus}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            {state.transactionsOf !== undefined ? (
+            <div class="table-scroll">
               <table>
-                <caption class="small muted">Newest transactions of {state.transactionsOf}</caption>
+                <caption class="small muted">Accounts</caption>
                 <thead>
                   <tr>
-                    <th scope="col">Date</th>
-                    <th scope="col">Text</th>
+                    <th scope="col">Account</th>
                     <th scope="col" class="num">
-                      Amount
+                      Booked balance
                     </th>
+                    <th scope="col">Sync</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {state.transactions.map((t) => (
-                    <tr key={t.id}>
-                      <td>{t.date}</td>
+                  {state.accounts.map((a) => (
+                    <tr key={a.id}>
                       <td>
-                        {t.text}
-                        {t.state === 'Reserved' ? <span class="small muted"> (pending)</span> : null}
+                        {a.name}
+                        <br />
+                        <span class="small muted break-anywhere">{a.number.iban ?? a.number.card ?? a.number.bban ?? ''}</span>
                       </td>
-                      <td class="num">{money(t.transactionAmount)}</td>
+                      <td class="num">{money(a.booked)}</td>
+                      <td>{a.syncStatus}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+            </div>
+            {state.transactionsOf !== undefined ? (
+              <div class="table-scroll">
+                <table>
+                  <caption class="small muted">Newest transactions of {state.transactionsOf}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Transaction</th>
+                      <th scope="col" class="num">
+                        Amount
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {state.transactions.map((t) => (
+                      <tr key={t.id}>
+                        <td>
+                          {t.text}
+                          <br />
+                          <span class="small muted">
+                            {t.date}
+                            {t.state === 'Reserved' ? ' · pending' : null}
+                          </span>
+                        </td>
+                        <td class="num">{money(t.transactionAmount)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             ) : null}
             <form method="post" action="/demo/revoke" class="actions">
               <button type="submit" class="secondary">

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp } from '../../src/apps/apps.js';
+import { ensureDemoApp } from '../../src/demo/demo-app.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
@@ -75,19 +76,21 @@ export interface E2eFerry {
  * A real Ferry on a real port over SQLite (or PostgreSQL), with a registered app whose redirect
  * URI is a tiny server on another origin (`localhost` vs `127.0.0.1`), as an app's would be.
  */
-export async function startFerry(options: { dialect?: Dialect; brandColor?: string; env?: Record<string, string> } = {}): Promise<E2eFerry> {
+export async function startFerry(options: { dialect?: Dialect; brandColor?: string; env?: Record<string, string>; demo?: boolean } = {}): Promise<E2eFerry> {
   const testDb = await createTestDatabase(options.dialect ?? 'sqlite');
   const callback = await startAppCallback();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const config: Config = {
-    ...loadConfig({ PUBLIC_URL: baseUrl, PORT: String(port), LOG_LEVEL: 'silent', FERRY_DEMO: 'false', FERRY_RATE_LIMITS: 'false', ...options.env }),
+    ...loadConfig({ PUBLIC_URL: baseUrl, PORT: String(port), LOG_LEVEL: 'silent', FERRY_DEMO: options.demo ? 'true' : 'false', FERRY_RATE_LIMITS: 'false', ...options.env }),
     database: testDb.config,
   };
   const clock = new OffsetClock();
   const providers = createProviderRegistry({ db: testDb.database.db, sandbox: true, publicUrl: baseUrl, slowStepMs: 300, providers: [downBank()] });
   const { app, services } = await buildServer({ config, database: testDb.database, clock, providers });
   await app.listen({ port, host: '127.0.0.1' });
+  // The demo app of `npm start` is made only on a database without apps: before the test's own.
+  if (options.demo && (await ensureDemoApp(testDb.database.db, clock, baseUrl)) === null) throw new Error('the demo app was not created');
   const { app: registered, clientSecret } = await createApp(testDb.database.db, clock, {
     name: 'Budget Buddy',
     redirectUris: [callback.url],
