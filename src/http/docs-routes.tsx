@@ -76,30 +76,32 @@ function DocsPage({ document }: { document: OpenApiDocument }) {
                   {op.description ? <p class="muted">{op.description}</p> : null}
                   {op.security && op.security.length > 0 ? <p class="small">Requires a bearer access token.</p> : null}
                   {op.parameters && op.parameters.length > 0 ? (
-                    <table>
-                      <caption class="small muted">Parameters</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">name</th>
-                          <th scope="col">in</th>
-                          <th scope="col">type</th>
-                          <th scope="col">about</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {op.parameters.map((p) => (
-                          <tr key={`${p.in}-${p.name}`}>
-                            <td>
-                              <code>{p.name}</code>
-                              {p.required ? ' (required)' : ''}
-                            </td>
-                            <td>{p.in}</td>
-                            <td>{p.schema?.enum ? p.schema.enum.join(' | ') : String(p.schema?.type ?? '')}</td>
-                            <td>{p.description ?? ''}</td>
+                    <div class="table-scroll">
+                      <table>
+                        <caption class="small muted">Parameters</caption>
+                        <thead>
+                          <tr>
+                            <th scope="col">name</th>
+                            <th scope="col">in</th>
+                            <th scope="col">type</th>
+                            <th scope="col">about</th>
                           </tr>
-                        ))}
-                      </tbody>
-                    </table>
+                        </thead>
+                        <tbody>
+                          {op.parameters.map((p) => (
+                            <tr key={`${p.in}-${p.name}`}>
+                              <td>
+                                <code>{p.name}</code>
+                                {p.required ? <span class="required"> (required)</span> : ''}
+                              </td>
+                              <td class="in">{p.in}</td>
+                              <td class="type">{p.schema?.enum ? p.schema.enum.join(' | ') : String(p.schema?.type ?? '')}</td>
+                              <td>{p.description ?? ''}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
                   ) : null}
                   {op.requestBody?.content ? (
                     <details>

@@ -5,12 +5,12 @@ import { checkStep, PHONE, watchConsole } from './browser-checks.js';
 import { launchBrowser, startFerry, type E2eFerry } from './harness.js';
 
 /**
- * The demo app `npm start` prints, in Chromium at phone size, as a newcomer tries it first: the
- * demo's page, the one-time flow at a sandbox bank, the callback with the tokens, and the shared
- * data read back through the API. Axe, reflow at 320 px and screenshots
- * (test-artifacts/flow/demo-*) on each of the demo's own pages.
+ * What `npm start` prints for a newcomer to try, in Chromium at phone size: the demo app (its page,
+ * the one-time flow at a sandbox bank, the callback with the tokens, the shared data read back
+ * through the API) and the API reference at /docs. Axe, reflow at 320 px and screenshots
+ * (test-artifacts/flow/demo-*, docs-*) on each of these pages.
  */
-describe('the demo app in Chromium', { timeout: 120_000 }, () => {
+describe('the demo app and the API reference in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
   let ferry: E2eFerry;
   let context: BrowserContext;
@@ -93,7 +93,7 @@ describe('the demo app in Chromium', { timeout: 120_000 }, () => {
         rows.map((row) => {
           const range = document.createRange();
           range.selectNodeContents(row.lastElementChild!);
-          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+          return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
         }),
       );
       assert.ok(
@@ -101,5 +101,13 @@ describe('the demo app in Chromium', { timeout: 120_000 }, () => {
         `every amount on one line at ${width} px: ${lines.join(', ')}`,
       );
     }
+  });
+
+  it('shows the API reference at /docs without sideways scrolling on a phone', async () => {
+    const page = await newPage();
+    await page.goto(`${ferry.baseUrl}/docs`);
+    await page.getByRole('heading', { name: 'Ferry API', level: 1 }).waitFor();
+    assert.ok((await page.locator('caption', { hasText: 'Parameters' }).count()) > 0, 'the operations list their parameters');
+    await checkStep(page, 'API reference', 'docs');
   });
 });
