@@ -395,26 +395,37 @@ interface Floor {
   stop(): Promise<void>;
 }
 
-/** The SQLite page's floor (bench/data/floor-server.ts) on Ferry's file, checked to answer Ferry's bytes. */
-async function startFloor(file: string, page: { path: string; body: string }, headers: Record<string, string>): Promise<Floor> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'floor-server.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+/** A server script of this folder as a child (IPC: `message` in, anything back once it listens). */
+async function startChildServer(script: string, name: string, message: Record<string, unknown>): Promise<{ pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, script)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   if (PIN) pin(child.pid!, SERVER_CPU);
-  pipeStderr(child, 'floor');
+  pipeStderr(child, name);
   const stop = () => stopChild(child);
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`floor server exited with code ${code}`)));
-      child.send({ port, file });
+      child.once('exit', (code) => reject(new Error(`${name} server exited with code ${code}`)));
+      child.send(message);
     });
-    const url = `http://127.0.0.1:${port}${page.path}`;
-    if ((await fetchChecked(url, headers)) !== page.body) throw new Error("floor server: not Ferry's bytes");
-    return { url, pid: child.pid!, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+  return { pid: child.pid!, stop };
+}
+
+/** The SQLite page's floor (bench/data/floor-server.ts) on Ferry's file, checked to answer Ferry's bytes. */
+async function startFloor(file: string, page: { path: string; body: string }, headers: Record<string, string>): Promise<Floor> {
+  const port = await freePort();
+  const server = await startChildServer('floor-server.ts', 'floor', { port, file });
+  const url = `http://127.0.0.1:${port}${page.path}`;
+  try {
+    if ((await fetchChecked(url, headers)) !== page.body) throw new Error("floor server: not Ferry's bytes");
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { url, ...server };
 }
 
 /** The SQLite page's rounds in turns: Ferry, the floor, the bare server (each a single run). */
@@ -449,25 +460,17 @@ interface BareServer {
 
 async function startBare(kind: 'bare' | 'fastify', bodies: FerryHttp['bodies']): Promise<BareServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'bare-server.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-  if (PIN) pin(child.pid!, SERVER_CPU);
-  pipeStderr(child, kind);
-  const stop = () => stopChild(child);
+  const server = await startChildServer('bare-server.ts', kind, { port, kind, bodies: Object.fromEntries(ENDPOINTS.map((e) => [bodies[e].path, bodies[e].body])) });
   try {
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`${kind} server exited with code ${code}`)));
-      child.send({ port, kind, bodies: Object.fromEntries(ENDPOINTS.map((e) => [bodies[e].path, bodies[e].body])) });
-    });
     for (const endpoint of ENDPOINTS) {
       const { path: p, body } = bodies[endpoint];
       if ((await fetchChecked(`http://127.0.0.1:${port}${p}`, BARE_HEADERS)) !== body) throw new Error(`${kind} server: wrong bytes`);
     }
-    return { port, pid: child.pid!, stop };
   } catch (error) {
-    await stop();
+    await server.stop();
     throw error;
   }
+  return { port, ...server };
 }
 
 const BARE_HEADERS = { authorization: 'Bearer x' };
