@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { sweepExpiredConsents } from '../../src/consents/retention.js';
-import { checkStep, PHONE, watchConsole } from './browser-checks.js';
+import { checkStep, PhonePages } from './browser-checks.js';
 import { exchangeCode, launchBrowser, startFerry, type E2eFerry } from './harness.js';
 
 /**
@@ -14,8 +14,7 @@ import { exchangeCode, launchBrowser, startFerry, type E2eFerry } from './harnes
 describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let ferry: E2eFerry;
-  let context: BrowserContext;
-  let problems: string[];
+  const pages = new PhonePages(() => browser);
 
   before(async () => {
     browser = await launchBrowser();
@@ -25,17 +24,7 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
     await browser?.close();
     await ferry?.close();
   });
-  afterEach(async () => {
-    await context?.close();
-    assert.deepEqual(problems, [], 'no CSP violation and no script error');
-  });
-
-  async function newPage(): Promise<Page> {
-    context = await browser.newContext({ viewport: PHONE, locale: 'en-GB' });
-    const page = await context.newPage();
-    problems = watchConsole(page);
-    return page;
-  }
+  afterEach(() => pages.finish());
 
   const stepUrl = (step: string) => new RegExp(`/flow/[A-Za-z0-9_-]{43}/${step}(\\?|$)`);
   const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
@@ -43,8 +32,7 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
 
   /** Reads the newest code sent to `email` from the sandbox mailbox page, in another tab, as a tester would. */
   async function codeFromMailbox(email: string, check?: string): Promise<string> {
-    const mailbox = await context.newPage();
-    problems.push(...watchConsole(mailbox));
+    const mailbox = await pages.context.newPage();
     await mailbox.goto(`${ferry.baseUrl}/sandbox/mailbox`);
     await mailbox.getByText('Sandbox mailbox: no mail server is configured, mail Ferry would send is shown here.').waitFor();
     if (check !== undefined) await checkStep(mailbox, 'sandbox mailbox', check);
@@ -91,7 +79,7 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
   }
 
   it('regular flow: signs up by a code from the sandbox mailbox, then stops sharing from My connections', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl({ scope: 'accounts offline_access', email: 'nora@example.org' }));
     await page.waitForURL(stepUrl('consent'));
     await page.getByRole('button', { name: 'Accept and continue' }).click();
@@ -148,7 +136,7 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('claiming at step 5: the data outlives the deadline in the user’s account; the app’s token does not', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await page.getByRole('button', { name: 'Accept and continue' }).click();
     await bankLoginAndShare(page, 'otto');
@@ -194,7 +182,7 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('claiming in a browser already signed in: one press on the confirm page', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(`${ferry.baseUrl}/account`);
     await signInWithCode(page, 'pia@example.org');
     await page.getByRole('heading', { level: 1, name: 'My connections' }).waitFor();
@@ -212,7 +200,7 @@ describe('Ferry accounts in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('a claim link that does not work says so', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(`${ferry.baseUrl}/account/claim?flow=${'a'.repeat(43)}&ticket=nope`);
     await page.getByRole('heading', { level: 1, name: 'This link does not work' }).waitFor();
     await checkStep(page, 'claim link invalid', 'accounts/11-claim-invalid');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -61,16 +61,47 @@ export async function checkStep(page: Page, label: string, screenshotName?: stri
 
 /**
  * Collects what the browser says about CSP violations and script errors, so a test can assert the
- * page needed no inline script or style and nothing threw.
+ * page needed no inline script or style and nothing threw (into `problems`, as they happen).
  */
-export function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
+export function watchConsole(page: Page, problems: string[] = []): string[] {
   page.on('console', (message) => {
     const text = message.text();
     if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
   });
   page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
   return problems;
+}
+
+/**
+ * The browser contexts of one test at a time, at phone size, every page in them watched (the first,
+ * another tab, a window the page opens): `newPage` opens a context and its first page, `context` is
+ * the latest, `finish` (afterEach) closes them all and fails the test on any CSP violation or
+ * script error seen on any of their pages.
+ */
+export class PhonePages {
+  private contexts: BrowserContext[] = [];
+  private problems: string[] = [];
+
+  constructor(private readonly browser: () => Browser) {}
+
+  async newPage(options: { javaScriptEnabled?: boolean; locale?: string } = {}): Promise<Page> {
+    const context = await this.browser().newContext({ viewport: PHONE, javaScriptEnabled: options.javaScriptEnabled ?? true, locale: options.locale ?? 'en-GB' });
+    context.on('page', (page) => watchConsole(page, this.problems));
+    this.contexts.push(context);
+    return context.newPage();
+  }
+
+  get context(): BrowserContext {
+    const context = this.contexts.at(-1);
+    if (context === undefined) throw new Error('no page opened yet in this test');
+    return context;
+  }
+
+  async finish(): Promise<void> {
+    for (const context of this.contexts.splice(0)) await context.close();
+    const problems = this.problems.splice(0);
+    assert.deepEqual(problems, [], 'no CSP violation and no script error');
+  }
 }
 
 /** What has the keyboard focus now: its tag, role-ish description, and whether the focus is visible. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { checkStep, PHONE, watchConsole } from './browser-checks.js';
+import type { Browser } from 'playwright-core';
+import { checkStep, PHONE, PhonePages } from './browser-checks.js';
 import { launchBrowser, startFerry, type E2eFerry } from './harness.js';
 
 /**
@@ -13,8 +13,7 @@ import { launchBrowser, startFerry, type E2eFerry } from './harness.js';
 describe('the demo app and the API reference in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
   let ferry: E2eFerry;
-  let context: BrowserContext;
-  let problems: string[];
+  const pages = new PhonePages(() => browser);
 
   before(async () => {
     browser = await launchBrowser();
@@ -26,22 +25,12 @@ describe('the demo app and the API reference in Chromium', { timeout: 120_000 },
     await browser?.close();
     await ferry?.close();
   });
-  afterEach(async () => {
-    await context?.close();
-    assert.deepEqual(problems, [], 'no CSP violation and no script error');
-  });
-
-  async function newPage(): Promise<Page> {
-    context = await browser.newContext({ viewport: PHONE, locale: 'en-GB' });
-    const page = await context.newPage();
-    problems = watchConsole(page);
-    return page;
-  }
+  afterEach(() => pages.finish());
 
   const stepUrl = (step: string) => new RegExp(`/flow/[A-Za-z0-9_-]{43}/${step}(\\?|$)`);
 
   it('connects once at a sandbox bank and shows the shared accounts and transactions, readable on a phone', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(`${ferry.baseUrl}/demo`);
     await page.getByRole('heading', { name: 'Ferry demo app' }).waitFor();
     await checkStep(page, 'demo app', 'demo-start');
@@ -104,7 +93,7 @@ describe('the demo app and the API reference in Chromium', { timeout: 120_000 },
   });
 
   it('shows the API reference at /docs without sideways scrolling on a phone', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(`${ferry.baseUrl}/docs`);
     await page.getByRole('heading', { name: 'Ferry API', level: 1 }).waitFor();
     assert.ok((await page.locator('caption', { hasText: 'Parameters' }).count()) > 0, 'the operations list their parameters');

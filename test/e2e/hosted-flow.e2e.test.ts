@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { FLOW_IDLE_TIMEOUT_MS } from '../../src/flow/session.js';
-import { checkStep, focused, PHONE, tabTo, watchConsole } from './browser-checks.js';
+import { checkStep, focused, PhonePages, tabTo } from './browser-checks.js';
 import { exchangeCode, launchBrowser, startFerry, type E2eFerry } from './harness.js';
 
 /**
@@ -14,8 +14,7 @@ import { exchangeCode, launchBrowser, startFerry, type E2eFerry } from './harnes
 describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let ferry: E2eFerry;
-  let context: BrowserContext;
-  let problems: string[];
+  const pages = new PhonePages(() => browser);
 
   before(async () => {
     browser = await launchBrowser();
@@ -25,17 +24,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     await browser?.close();
     await ferry?.close();
   });
-  afterEach(async () => {
-    await context?.close();
-    assert.deepEqual(problems, [], 'no CSP violation and no script error');
-  });
-
-  async function newPage(options: { javaScriptEnabled?: boolean; locale?: string } = {}): Promise<Page> {
-    context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: options.javaScriptEnabled ?? true, locale: options.locale ?? 'en-GB' });
-    const page = await context.newPage();
-    problems = watchConsole(page);
-    return page;
-  }
+  afterEach(() => pages.finish());
 
   const stepUrl = (step: string) => new RegExp(`/flow/[A-Za-z0-9_-]{43}/${step}(\\?|$)`);
 
@@ -91,7 +80,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
 
   for (const culture of ['en', 'da'] as const) {
     it(`walks the one-time flow with a password bank in ${culture === 'en' ? 'English' : 'Danish'}, with axe and screenshots on every step`, async () => {
-      const page = await newPage({ locale: culture === 'da' ? 'da-DK' : 'en-GB' });
+      const page = await pages.newPage({ locale: culture === 'da' ? 'da-DK' : 'en-GB' });
       await page.goto(ferry.connectUrl({ culture }));
       await acceptConsent(page, `${culture}/1-consent`);
       if (culture === 'da') {
@@ -118,7 +107,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   }
 
   it('walks the flow with a one-time code bank (PasswordAndOtp)', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await acceptConsent(page);
     await page.locator('#bank-query').fill('one-time');
@@ -134,7 +123,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('walks the flow with an app-approval bank (Decoupled): the page polls and moves on once the phone approves', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await acceptConsent(page);
     await chooseBank(page, /Sandbox App Bank/);
@@ -144,7 +133,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('heading', { name: 'Approve in your Sandbox App Bank app' }).waitFor();
     await checkStep(page, 'waiting for approval', 'en/3-login-app');
     // The "phone": the bank app's page, opened from the link.
-    const [phone] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: /Open the Sandbox App Bank app/ }).click()]);
+    const [phone] = await Promise.all([pages.context.waitForEvent('page'), page.getByRole('link', { name: /Open the Sandbox App Bank app/ }).click()]);
     await phone.waitForLoadState();
     await approveOnPhone(phone, '1234');
     await page.waitForURL(stepUrl('accounts'), { timeout: 10_000 });
@@ -152,7 +141,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('walks the flow with a redirect bank: to the bank’s own page and back', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await acceptConsent(page);
     await chooseBank(page, /Sandbox Redirect Bank/);
@@ -164,7 +153,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('walks the whole flow by keyboard only, with the focus always visible', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await page.waitForURL(stepUrl('consent'));
     await tabTo(page, (el) => el.text === 'Accept and continue', 'Accept and continue');
@@ -191,7 +180,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
 
   it('cancels on every step back to the app with error=access_denied and the state', async () => {
     for (const step of ['consent', 'bank', 'login', 'accounts', 'done']) {
-      const page = await newPage();
+      const page = await pages.newPage();
       await page.goto(ferry.connectUrl());
       if (step !== 'consent') await acceptConsent(page);
       if (['login', 'accounts', 'done'].includes(step)) await chooseBank(page, /Test Data Bank 1/);
@@ -216,12 +205,12 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
       await page.goBack();
       await page.getByRole('heading', { name: 'Cancelled' }).waitFor();
       if (step === 'consent') await checkStep(page, 'cancelled', 'en/6-cancelled');
-      await context.close();
+      await pages.context.close();
     }
   });
 
   it('meets a bank that is down in the list, and one that fails at login, and goes on with another bank', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await acceptConsent(page);
     await page.locator('#bank-country').selectOption('DK');
@@ -247,7 +236,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('meets an expired session: a page that says so and leads back to the app', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl());
     await page.waitForURL(stepUrl('consent'));
     ferry.clock.offset += FLOW_IDLE_TIMEOUT_MS + 60_000;
@@ -264,7 +253,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('works without JavaScript: the bank search form, and a waiting page that refreshes itself', async () => {
-    const page = await newPage({ javaScriptEnabled: false });
+    const page = await pages.newPage({ javaScriptEnabled: false });
     await page.goto(ferry.connectUrl());
     await acceptConsent(page);
     await page.locator('#bank-query').fill('app');
@@ -278,7 +267,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
     await submitAndWait(page, () => page.getByRole('button', { name: 'Continue' }).click(), 'login');
     // (No axe here: the page reloads itself every two seconds, which is its point without JavaScript.)
     const approveUrl = await page.getByRole('link', { name: /Open the Sandbox App Bank app/ }).getAttribute('href');
-    const phone = await context.newPage();
+    const phone = await pages.context.newPage();
     await phone.goto(approveUrl!);
     await approveOnPhone(phone, '4321');
     // No script: the page's own refresh brings the user on.
@@ -292,7 +281,7 @@ describe('hosted flow in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('serves the terms of use and privacy policy without axe violations, with a way back to the flow', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(ferry.connectUrl({ culture: 'da' }));
     await page.waitForURL(stepUrl('consent'));
     await page.getByRole('link', { name: 'vilkår for brug', exact: true }).click();

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { checkStep, PHONE, watchConsole } from './browser-checks.js';
+import type { Browser, Page } from 'playwright-core';
+import { checkStep, PhonePages } from './browser-checks.js';
 import { launchBrowser, startFerry, type E2eFerry } from './harness.js';
 
 /**
@@ -16,8 +16,7 @@ import { launchBrowser, startFerry, type E2eFerry } from './harness.js';
 describe('developer portal in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let ferry: E2eFerry;
-  let context: BrowserContext;
-  let problems: string[];
+  const pages = new PhonePages(() => browser);
   let receiver: { url: string; received: { headers: http.IncomingHttpHeaders; body: string }[]; close(): Promise<void> };
 
   before(async () => {
@@ -31,17 +30,7 @@ describe('developer portal in Chromium', { timeout: 300_000 }, () => {
     await ferry?.close();
     await receiver?.close();
   });
-  afterEach(async () => {
-    await context?.close();
-    assert.deepEqual(problems, [], 'no CSP violation and no script error');
-  });
-
-  async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
-    context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: options.javaScriptEnabled ?? true, locale: 'en-GB' });
-    const page = await context.newPage();
-    problems = watchConsole(page);
-    return page;
-  }
+  afterEach(() => pages.finish());
 
   const shot = (page: Page, label: string, name: string) => checkStep(page, label, `portal/${name}`);
 
@@ -67,7 +56,7 @@ describe('developer portal in Chromium', { timeout: 300_000 }, () => {
     // The code page links the sandbox mailbox (no SMTP configured); read the code there, in another tab.
     const href = await page.getByRole('link', { name: 'open the sandbox mailbox' }).getAttribute('href');
     assert.equal(href, '/sandbox/mailbox');
-    const mailbox = await context.newPage();
+    const mailbox = await pages.context.newPage();
     await mailbox.goto(`${ferry.baseUrl}${href}`);
     const body = await mailbox.locator('main').innerText();
     await mailbox.close();
@@ -79,7 +68,7 @@ describe('developer portal in Chromium', { timeout: 300_000 }, () => {
   }
 
   it('takes a newcomer from sign-up to a first sandbox connection and token, and through every page of their app', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     const started = Date.now();
     await signUp(page, 'dev@budget.example', true);
     await shot(page, 'apps (empty)', '03-apps-empty');
@@ -194,7 +183,7 @@ describe('developer portal in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('works without JavaScript: sign in, register an app, be refused a wildcard host', async () => {
-    const page = await newPage({ javaScriptEnabled: false });
+    const page = await pages.newPage({ javaScriptEnabled: false });
     await signUp(page, 'nojs@budget.example', false);
     await click(page, 'Register an app', 'link');
     await page.getByLabel('App name').fill('No Script');
